@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection, createServer } from 'node:net';
+import { once } from 'node:events';
+
+/** A redis-server started for one test run, on a free port, keeping nothing on disk. */
+export interface TestRedis {
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>` — append `/<db>` for another logical database. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** freePort asks the kernel for an unused 127.0.0.1 port. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    let reply = '';
+    socket.setTimeout(500, () => { socket.destroy(); resolve(false); });
+    socket.on('error', () => resolve(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) { socket.end(); resolve(reply.startsWith('+PONG')); }
+    });
+  });
+}
+
+/**
+ * startRedisServer spawns its own `redis-server` so runs never see each other's keys.
+ * Set REDIS_SERVER_BIN to use another binary.
+ */
+export async function startRedisServer(): Promise<TestRedis> {
+  const binary = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const child: ChildProcess = spawn(binary, [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--databases', '16', '--loglevel', 'warning',
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let spawnError: Error | undefined;
+    child.once('error', (error) => { spawnError = error; });
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && spawnError === undefined && child.exitCode === null) {
+      if (await answersPing(port)) {
+        child.unref();
+        return {
+          port,
+          url: `redis://127.0.0.1:${port}`,
+          async stop() {
+            if (child.exitCode !== null) return;
+            const exited = once(child, 'exit');
+            child.kill('SIGTERM');
+            await exited;
+          },
+        };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (spawnError !== undefined) {
+      throw new Error(`cannot start ${binary}: ${spawnError.message}. Install redis-server (apt-get install redis-server).`);
+    }
+    child.kill('SIGKILL');
+  }
+  throw new Error(`${binary} did not answer PING after 5 attempts`);
+}
