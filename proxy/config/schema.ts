@@ -181,14 +181,15 @@ export const FigwayConfigSchema = Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
     access: Type.Boolean({ default: true, description: 'One JSON line per request (route, side, status, duration, request id).' }),
   }, { ...strict, default: {} }),
-  upstreams: Type.Record(Name, UpstreamSchema, { description: 'Deployments by name; routes refer to them.' }),
+  upstreams: Type.Record(Name, UpstreamSchema, { additionalProperties: false, description: 'Deployments by name; routes refer to them.' }),
   diffStore: DiffStoreSchema,
   routes: Type.Array(RouteSchema, { minItems: 1 }),
 }, { ...strict, description: 'figway.yaml' });
 
 export const WeightsSchema = Type.Object({
   $schema: Type.Optional(Type.String()),
-  routes: Type.Record(Name, Type.Number({ minimum: 0, maximum: 100, multipleOf: 0.01, description: 'Percent of the route\'s traffic sent to new, 0–100 in steps of 0.01.' }), {
+  routes: Type.Record(Name, Type.Number({ minimum: 0, maximum: 100, description: 'Percent of the route\'s traffic sent to new, 0–100 in steps of 0.01 (checked by the loader: JSON Schema\'s multipleOf is unreliable for decimals).' }), {
+    additionalProperties: false,
     default: {},
     description: 'Route name → weight of new in percent. A route absent here has weight 0.',
   }),

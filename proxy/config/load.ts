@@ -1,0 +1,223 @@
+/**
+ * Loading and validating figway.yaml and weights.yaml. Every problem is reported with file, line and field; nothing
+ * is applied unless the whole file set is valid (the caller keeps serving the last good configuration).
+ */
+import { readFile } from 'node:fs/promises';
+import { BlockList, isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import type { TSchema } from '@sinclair/typebox';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { parseYamlSource, pointerToPath, fieldName, type YamlSource } from './yaml-source.js';
+import { FigwayConfigSchema, UpstreamSchema, WeightsSchema, type FigwayConfig, type WeightsFile } from './schema.js';
+import { parseKeyTemplate } from './key-template.js';
+
+/** Methods a shadow may repeat against production without doubling a write. */
+export const IDEMPOTENT_SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** LoadedConfig is a validated configuration with the absolute path of its weight file. */
+export interface LoadedConfig {
+  configPath: string;
+  weightsPath: string;
+  config: FigwayConfig;
+}
+
+/** LoadedWeights is a validated weight file: route name → percent on new. */
+export interface LoadedWeights {
+  weightsPath: string;
+  weights: Map<string, number>;
+  /** The raw text, so a writer can keep comments. */
+  text: string;
+}
+
+async function readText(file: string): Promise<string | ConfigIssue> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    return { code: 'CONFIG_READ', file, field: '', message: (error as Error).message };
+  }
+}
+
+function schemaIssues(source: YamlSource, schema: TSchema, value: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  for (const error of Value.Errors(schema, value)) {
+    const path = pointerToPath(error.path);
+    const field = fieldName(path);
+    if (seen.has(field)) continue; // one message per field: the first is the most specific
+    seen.add(field);
+    let message = error.message;
+    if (message === 'Unexpected property') message = `unknown field "${String(path[path.length - 1])}"`;
+    else if (message === 'Expected union value') message = `expected one of: ${describeUnion(error.schema)}`;
+    else if (message === 'Expected required property') message = `missing required field "${String(path[path.length - 1])}"`;
+    const line = source.lineOf(path);
+    issues.push({ code: 'CONFIG_SCHEMA', file: source.file, ...(line === undefined ? {} : { line }), field, message });
+  }
+  return issues;
+}
+
+function describeUnion(schema: TSchema): string {
+  const variants = (schema as { anyOf?: TSchema[] }).anyOf ?? [];
+  return variants.map((variant) => {
+    if ('const' in variant) return JSON.stringify(variant.const);
+    const keys = Object.keys((variant as { properties?: object }).properties ?? {});
+    return keys.length > 0 ? `{ ${keys.join(', ')} }` : String(variant.type ?? 'value');
+  }).join(' | ');
+}
+
+function issueAt(source: YamlSource, code: ConfigIssue['code'], path: (string | number)[], message: string): ConfigIssue {
+  const line = source.lineOf(path);
+  return { code, file: source.file, ...(line === undefined ? {} : { line }), field: fieldName(path), message };
+}
+
+/** parseTrustedProxies builds a BlockList of trusted proxy addresses, or throws with the bad entry. */
+export function parseTrustedProxies(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, prefix] = entry.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0) throw new Error(`"${entry}" is not an IP address or CIDR`);
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(address!, type);
+    else {
+      const bits = Number(prefix);
+      if (!Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)) throw new Error(`"${entry}" has a bad prefix length`);
+      list.addSubnet(address!, bits, type);
+    }
+  }
+  return list;
+}
+
+function semanticIssues(source: YamlSource, config: FigwayConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const names = new Map<string, number>();
+  config.routes.forEach((route, index) => {
+    const earlier = names.get(route.name);
+    if (earlier !== undefined) {
+      issues.push(issueAt(source, 'CONFIG_DUPLICATE_ROUTE', ['routes', index, 'name'], `route "${route.name}" is already defined at routes[${earlier}]`));
+    }
+    names.set(route.name, index);
+    for (const side of ['legacy', 'new'] as const) {
+      if (config.upstreams[route[side]] === undefined) {
+        issues.push(issueAt(source, 'CONFIG_UNKNOWN_UPSTREAM', ['routes', index, side], `upstream "${route[side]}" is not declared under upstreams (declared: ${Object.keys(config.upstreams).join(', ') || 'none'})`));
+      }
+    }
+    const mirror = route.mirror;
+    if (mirror !== undefined) {
+      const unsafe = mirror.methods.filter((method) => !IDEMPOTENT_SAFE_METHODS.has(method));
+      if (unsafe.length > 0 && mirror.sideEffects === 'unsafe') {
+        issues.push(issueAt(source, 'CONFIG_UNSAFE_MIRROR', ['routes', index, 'mirror', 'methods'],
+          `mirroring ${unsafe.join(', ')} would repeat writes against production; set mirror.sideEffects to "isolated" (shadow deployments with their own store) or "none" (the shadow side has no side effects), or mirror only GET/HEAD/OPTIONS`));
+      }
+      if (mirror.sideEffects === 'isolated') {
+        for (const side of ['legacy', 'new'] as const) {
+          const upstream = config.upstreams[route[side]];
+          if (upstream !== undefined && upstream.shadow === undefined) {
+            issues.push(issueAt(source, 'CONFIG_SHADOW_DEPLOYMENT_MISSING', ['upstreams', route[side]],
+              `route "${route.name}" isolates shadow writes, so upstream "${route[side]}" needs a shadow deployment (shadow.url and shadow.redis)`));
+          }
+        }
+      }
+    }
+    route.redis?.keys.forEach((key, keyIndex) => {
+      try {
+        const template = parseKeyTemplate(key.key);
+        const earlierKeys = route.redis!.keys.slice(0, keyIndex).map((k) => k.name);
+        for (const dependency of template.dependsOn) {
+          if (!earlierKeys.includes(dependency)) throw new Error(`{keys.${dependency}…} must name a key declared before this one`);
+        }
+      } catch (error) {
+        issues.push(issueAt(source, 'CONFIG_BAD_TEMPLATE', ['routes', index, 'redis', 'keys', keyIndex, 'key'], (error as Error).message));
+      }
+    });
+  });
+  config.trustedProxies.forEach((entry, index) => {
+    try {
+      parseTrustedProxies([entry]);
+    } catch (error) {
+      issues.push(issueAt(source, 'CONFIG_BAD_CIDR', ['trustedProxies', index], (error as Error).message));
+    }
+  });
+  if (config.diffStore.kind === 'redis' && config.diffStore.redis === undefined) {
+    issues.push(issueAt(source, 'CONFIG_DIFF_STORE_REDIS_MISSING', ['diffStore'], 'diffStore.kind is redis: set diffStore.redis.url'));
+  }
+  return issues;
+}
+
+/** parseConfigText validates figway.yaml text; `configPath` locates messages and the weight file. */
+export function parseConfigText(configPath: string, text: string): LoadedConfig {
+  const source = parseYamlSource(configPath, text);
+  if (Array.isArray(source)) throw new ConfigError(source);
+  const value = Value.Default(FigwayConfigSchema, structuredClone(source.value ?? {})) as { upstreams?: unknown };
+  // TypeBox does not descend into Record values when filling defaults; upstreams are the one record with defaults.
+  if (value.upstreams !== null && typeof value.upstreams === 'object') {
+    for (const upstream of Object.values(value.upstreams as Record<string, unknown>)) {
+      if (upstream !== null && typeof upstream === 'object') Value.Default(UpstreamSchema, upstream);
+    }
+  }
+  const issues = schemaIssues(source, FigwayConfigSchema, value);
+  if (issues.length > 0) throw new ConfigError(issues);
+  const config = value as FigwayConfig;
+  const semantic = semanticIssues(source, config);
+  if (semantic.length > 0) throw new ConfigError(semantic);
+  return { configPath, weightsPath: resolve(dirname(configPath), config.weightsFile), config };
+}
+
+/** parseWeightsText validates weights.yaml against the route names of `config`. */
+export function parseWeightsText(weightsPath: string, text: string, routeNames: ReadonlySet<string>): LoadedWeights {
+  const source = parseYamlSource(weightsPath, text);
+  if (Array.isArray(source)) throw new ConfigError(source);
+  const value = Value.Default(WeightsSchema, structuredClone(source.value ?? {}));
+  const issues = schemaIssues(source, WeightsSchema, value);
+  if (issues.length > 0) throw new ConfigError(issues);
+  const weightsFile = value as WeightsFile;
+  const weights = new Map<string, number>();
+  for (const [route, weight] of Object.entries(weightsFile.routes)) {
+    if (!routeNames.has(route)) {
+      issues.push(issueAt(source, 'CONFIG_UNKNOWN_ROUTE', ['routes', route], `route "${route}" does not exist in the configuration (routes: ${[...routeNames].join(', ')})`));
+      continue;
+    }
+    if (Math.abs(Math.round(weight * 100) - weight * 100) > 1e-6) {
+      issues.push(issueAt(source, 'CONFIG_SCHEMA', ['routes', route], `weight ${weight} is not in steps of 0.01`));
+      continue;
+    }
+    weights.set(route, Math.round(weight * 100) / 100);
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { weightsPath, weights, text };
+}
+
+/** loadConfigFiles reads and validates figway.yaml and the weight file it names. A missing weight file means all weights 0. */
+export async function loadConfigFiles(configPath: string): Promise<{ loaded: LoadedConfig; weights: LoadedWeights }> {
+  const absolute = resolve(configPath);
+  const text = await readText(absolute);
+  if (typeof text !== 'string') throw new ConfigError([text]);
+  const loaded = parseConfigText(absolute, text);
+  const weights = await loadWeightsFile(loaded);
+  return { loaded, weights };
+}
+
+/** loadWeightsFile reads the weight file of `loaded`; a file that does not exist yet gives every route weight 0. */
+export async function loadWeightsFile(loaded: LoadedConfig): Promise<LoadedWeights> {
+  const routeNames = new Set(loaded.config.routes.map((route) => route.name));
+  let text: string;
+  try {
+    text = await readFile(loaded.weightsPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { weightsPath: loaded.weightsPath, weights: new Map(), text: '' };
+    throw new ConfigError([{ code: 'CONFIG_READ', file: loaded.weightsPath, field: '', message: (error as Error).message }]);
+  }
+  return parseWeightsText(loaded.weightsPath, text, routeNames);
+}
+
+/** adminTokenFrom reads the admin token from the configured environment variable, or reports why it cannot. */
+export function adminTokenFrom(config: FigwayConfig, env: NodeJS.ProcessEnv): string | ConfigIssue {
+  const token = env[config.listeners.admin.tokenEnv];
+  if (token === undefined || token.length < 16) {
+    return {
+      code: 'CONFIG_ADMIN_TOKEN_MISSING', file: 'environment', field: config.listeners.admin.tokenEnv,
+      message: `set ${config.listeners.admin.tokenEnv} to a token of at least 16 characters, or disable the admin listener (listeners.admin.enabled: false)`,
+    };
+  }
+  return token;
+}

@@ -1,0 +1,94 @@
+/**
+ * Stable error codes of the gateway and its configuration. Users search docs/errors.md for the code they see in a
+ * response or a log line; errors.test.ts fails when this table and the doc drift apart.
+ */
+
+/** ErrorSpec is one documented error: its HTTP status (for data-plane errors) and a fixed message. */
+export interface ErrorSpec {
+  status: number;
+  message: string;
+}
+
+export const PROXY_ERRORS = {
+  PROXY_NO_ROUTE: { status: 404, message: 'No route matches this request.' },
+  PROXY_BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
+  PROXY_DUPLICATE_HOST: { status: 400, message: 'The request carries more than one Host header.' },
+  PROXY_TE_ON_HTTP10: { status: 400, message: 'HTTP/1.0 requests must not carry Transfer-Encoding.' },
+  PROXY_FOREIGN_ABSOLUTE_TARGET: { status: 400, message: 'Absolute-form request target names another host.' },
+  PROXY_BAD_PATH: { status: 400, message: 'The request path cannot be normalised.' },
+  PROXY_BAD_OVERRIDE: { status: 400, message: 'The side override header must be "legacy" or "new".' },
+  PROXY_HEADERS_TOO_LARGE: { status: 431, message: 'Request header fields are too large.' },
+  PROXY_BODY_TOO_LARGE: { status: 413, message: 'Request body exceeds the route limit.' },
+  PROXY_UPSTREAM_UNREACHABLE: { status: 502, message: 'The upstream could not be reached.' },
+  PROXY_UPSTREAM_FAILED: { status: 502, message: 'The upstream connection failed during the exchange.' },
+  PROXY_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream did not answer in time.' },
+  PROXY_SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export const ADMIN_ERRORS = {
+  ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid admin bearer token is required.' },
+  ADMIN_NOT_FOUND: { status: 404, message: 'No such admin resource.' },
+  ADMIN_BAD_WEIGHT: { status: 400, message: 'The weight edit was rejected.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** Configuration error codes; their messages are built per occurrence (file, line, field). */
+export const CONFIG_ERROR_CODES = {
+  CONFIG_READ: 'The file cannot be read.',
+  CONFIG_YAML: 'The file is not valid YAML.',
+  CONFIG_SCHEMA: 'A field does not match the schema (unknown field, wrong type, out of range).',
+  CONFIG_UNKNOWN_UPSTREAM: 'A route names an upstream that is not declared.',
+  CONFIG_DUPLICATE_ROUTE: 'Two routes have the same name.',
+  CONFIG_UNKNOWN_ROUTE: 'The weight file names a route that the configuration does not have.',
+  CONFIG_UNSAFE_MIRROR: 'A route mirrors non-idempotent methods without isolating the shadow\'s writes.',
+  CONFIG_SHADOW_DEPLOYMENT_MISSING: 'sideEffects: isolated needs a shadow deployment (upstream.shadow) on both sides.',
+  CONFIG_BAD_TEMPLATE: 'A Redis key template cannot be parsed.',
+  CONFIG_BAD_CIDR: 'A trusted proxy entry is not an address or CIDR.',
+  CONFIG_ADMIN_TOKEN_MISSING: 'The admin listener is enabled but its token environment variable is empty.',
+  CONFIG_DIFF_STORE_REDIS_MISSING: 'diffStore.kind is redis but diffStore.redis.url is missing.',
+} as const;
+
+export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
+export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
+export type ConfigErrorCode = keyof typeof CONFIG_ERROR_CODES;
+
+/** errorBody renders figway's own JSON error body: a stable code and a message, never an upstream host or stack. */
+export function errorBody(code: ProxyErrorCode | AdminErrorCode, requestId?: string, detail?: string): string {
+  const spec: ErrorSpec = (PROXY_ERRORS as Record<string, ErrorSpec>)[code] ?? (ADMIN_ERRORS as Record<string, ErrorSpec>)[code]!;
+  return JSON.stringify({
+    error: { code, message: detail ?? spec.message, ...(requestId === undefined ? {} : { requestId }) },
+  });
+}
+
+/** statusOf returns the HTTP status of a data-plane or admin error code. */
+export function statusOf(code: ProxyErrorCode | AdminErrorCode): number {
+  return ((PROXY_ERRORS as Record<string, ErrorSpec>)[code] ?? (ADMIN_ERRORS as Record<string, ErrorSpec>)[code]!).status;
+}
+
+/** ConfigIssue is one problem found in a configuration or weight file, located by file, line and field path. */
+export interface ConfigIssue {
+  code: ConfigErrorCode;
+  file: string;
+  /** 1-based line, when the field exists in the file. */
+  line?: number;
+  /** Field path, e.g. routes[0].mirror.methods. */
+  field: string;
+  message: string;
+}
+
+/** formatConfigIssue renders `file:line: field: message [CODE]`, the form used by logs and `figway validate`. */
+export function formatConfigIssue(issue: ConfigIssue): string {
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}`;
+  return `${where}: ${issue.field || '(root)'}: ${issue.message} [${issue.code}]`;
+}
+
+/** ConfigError carries every issue found in one load attempt. */
+export class ConfigError extends Error {
+  readonly code: ConfigErrorCode;
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(issues.map(formatConfigIssue).join('\n'));
+    this.name = 'ConfigError';
+    this.issues = issues;
+    this.code = issues[0]?.code ?? 'CONFIG_SCHEMA';
+  }
+}

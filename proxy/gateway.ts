@@ -1,0 +1,437 @@
+/**
+ * The data plane: a node:http server that validates a request, picks its route and side, and streams it to the
+ * chosen upstream through an undici Pool with a raw dispatch handler (the cheapest path measured; see README).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import { errorBody, PROXY_ERRORS, type ProxyErrorCode } from './errors.js';
+import { normalisePath, splitTarget } from './forward/path.js';
+import { clientAddressOf, clientResponseHeaders, isTrusted, upstreamRequestHeaders } from './forward/headers.js';
+import { hostWithoutPort } from './routing/match.js';
+import type { CompiledRoute, RuntimeSnapshot, UpstreamTarget } from './runtime.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { Selection } from './routing/select.js';
+import type { Side } from '../shadow-report/types.js';
+
+/** Upstream error codes meaning the request never reached the upstream, so trying the other side is safe for any method. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** ExchangeContext describes a request that is about to be forwarded; plugins (the mirror) look at it. */
+export interface ExchangeContext {
+  route: CompiledRoute;
+  selection: Selection;
+  req: IncomingMessage;
+  method: string;
+  /** Normalised path with query, as forwarded (without the upstream's base path). */
+  target: string;
+  /** Headers as sent upstream, flat [name, value, ...]. */
+  headers: string[];
+  requestId: string;
+  hasBody: boolean;
+}
+
+/** ExchangeObserver watches one exchange (the primary answer) for a plugin. Its methods must not throw or block. */
+export interface ExchangeObserver {
+  /** Capture the request body up to this many bytes; more means onRequestBody(undefined). */
+  requestBodyLimit?: number;
+  onRequestBody?(body: Buffer | undefined): void;
+  onResponseStart(status: number, headers: Buffer[], side: Side): void;
+  onResponseData(chunk: Buffer): void;
+  onResponseEnd(): void;
+  onAbort(reason: string): void;
+}
+
+/** GatewayPlugin may observe exchanges; a returned promise is awaited before forwarding (bounded by the plugin). */
+export interface GatewayPlugin {
+  observe(context: ExchangeContext): ExchangeObserver | undefined | Promise<ExchangeObserver | undefined>;
+}
+
+/** GatewayOptions wire the data plane to its snapshot, metrics and logs. */
+export interface GatewayOptions {
+  snapshot(): RuntimeSnapshot;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  accessLog: boolean;
+  maxHeaderBytes: number;
+  plugins?: GatewayPlugin[];
+}
+
+/** Gateway is the running data plane. */
+export interface Gateway {
+  server: Server;
+  /** inFlight is the number of requests being served. */
+  readonly inFlight: number;
+  /** drain stops accepting connections and waits up to graceMs for in-flight requests, then closes what is left. */
+  drain(graceMs: number): Promise<{ drained: boolean; abandoned: number }>;
+}
+
+function rejectRequest(res: ServerResponse, code: ProxyErrorCode, requestId: string | undefined, metrics: GatewayMetrics, closeConnection = false): void {
+  metrics.rejected(code);
+  const body = errorBody(code, requestId);
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  if (requestId !== undefined) headers['x-request-id'] = requestId;
+  if (closeConnection) headers.connection = 'close';
+  res.writeHead(PROXY_ERRORS[code].status, headers);
+  res.end(body);
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  if (typeof given === 'string' && given.length > 0 && given.length <= 200 && /^[\x21-\x7e]+$/.test(given)) return given;
+  return randomUUID();
+}
+
+/** bodyOf streams the client's body with a byte limit, optionally copying it for a plugin. It never destroys `req`. */
+async function* bodyOf(req: IncomingMessage, limit: number, exchange: Exchange): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) throw Object.assign(new Error('request body exceeds the route limit'), { code: 'FIGWAY_BODY_TOO_LARGE' });
+    exchange.captureRequestChunk(chunk);
+    yield chunk;
+  }
+  exchange.requestBodyDone();
+}
+
+/**
+ * Exchange is one forwarded request: it is the undici dispatch handler (legacy handler API, which undici's core
+ * calls without wrapping) and owns the client response.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((reason?: Error) => void) | undefined;
+  private resumeUpstream: (() => void) | undefined;
+  private responded = false;
+  private finished = false;
+  private failedOver = false;
+  private status = 0;
+  private observer: ExchangeObserver | undefined;
+  private captured: Buffer[] | undefined;
+  private capturedBytes = 0;
+  private requestBodyComplete = false;
+  private side: Side;
+  private target: UpstreamTarget;
+  private readonly onDrain = (): void => this.resumeUpstream?.();
+
+  constructor(
+    private readonly gateway: GatewayCore,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly route: CompiledRoute,
+    private readonly context: ExchangeContext,
+    private readonly started: number,
+  ) {
+    this.side = context.selection.side;
+    this.target = route.targets[this.side];
+  }
+
+  attach(observer: ExchangeObserver | undefined): void {
+    this.observer = observer;
+    if (observer?.requestBodyLimit !== undefined) this.captured = [];
+    if (observer !== undefined && !this.context.hasBody) observer.onRequestBody?.(Buffer.alloc(0));
+  }
+
+  captureRequestChunk(chunk: Buffer): void {
+    if (this.captured === undefined) return;
+    this.capturedBytes += chunk.length;
+    if (this.capturedBytes > this.observer!.requestBodyLimit!) {
+      this.captured = undefined;
+      this.observer!.onRequestBody?.(undefined);
+      return;
+    }
+    this.captured.push(chunk);
+  }
+
+  requestBodyDone(): void {
+    this.requestBodyComplete = true;
+    if (this.captured !== undefined) {
+      this.observer!.onRequestBody?.(Buffer.concat(this.captured));
+      this.captured = undefined;
+    }
+  }
+
+  start(): void {
+    this.res.once('close', () => {
+      if (!this.finished) this.clientGone();
+    });
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    const route = this.route;
+    const options: Dispatcher.DispatchOptions = {
+      method: this.context.method as Dispatcher.HttpMethod,
+      path: this.target.basePath + this.context.target,
+      headers: this.context.headers,
+      // undici accepts async iterables as bodies at run time; its types only list streams.
+      body: this.context.hasBody ? (bodyOf(this.req, route.config.maxBodyBytes, this) as unknown as Dispatcher.DispatchOptions['body']) : null,
+      headersTimeout: route.config.timeouts.responseMs,
+      bodyTimeout: route.config.timeouts.bodyMs,
+    };
+    this.target.pool.dispatch(options, this);
+  }
+
+  // --- undici handler ---
+  onConnect(abort: (reason?: Error) => void): void {
+    this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.finished) return false;
+    this.resumeUpstream = resume;
+    this.status = statusCode;
+    const headers = clientResponseHeaders(rawHeaders);
+    if (this.gateway.draining) headers.push('connection', 'close');
+    this.responded = true;
+    this.res.writeHead(statusCode, statusText, headers);
+    this.observer?.onResponseStart(statusCode, rawHeaders, this.side);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.observer?.onResponseData(chunk);
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.finished) return;
+    this.res.end();
+    this.observer?.onResponseEnd();
+    this.finish();
+  }
+
+  onError(error: Error & { code?: string }): void {
+    if (this.finished) return;
+    const code = error.code ?? 'UNKNOWN';
+    if (code === 'FIGWAY_BODY_TOO_LARGE') {
+      this.respondError('PROXY_BODY_TOO_LARGE', true);
+      return;
+    }
+    this.gateway.metrics.upstreamError(this.route.name, this.side, code);
+    if (!this.responded && !this.failedOver && this.route.config.failover && NOT_SENT_CODES.has(code)) {
+      // The chosen side never saw the request (nothing was sent), so the other side may take it, whatever the method.
+      const from = this.side;
+      this.failedOver = true;
+      this.side = from === 'new' ? 'legacy' : 'new';
+      this.target = this.route.targets[this.side];
+      this.gateway.metrics.failover(this.route.name, from, this.side);
+      this.gateway.logger.warn({ route: this.route.name, from, to: this.side, code, requestId: this.context.requestId }, 'failover');
+      this.dispatch();
+      return;
+    }
+    if (this.responded) {
+      // Headers are out: the only honest signal left is to cut the connection.
+      this.observer?.onAbort(code);
+      this.res.destroy(error);
+      this.finish();
+      return;
+    }
+    const errorCode: ProxyErrorCode = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'PROXY_UPSTREAM_TIMEOUT'
+      : NOT_SENT_CODES.has(code) ? 'PROXY_UPSTREAM_UNREACHABLE' : 'PROXY_UPSTREAM_FAILED';
+    this.respondError(errorCode, !this.requestBodyComplete && this.context.hasBody);
+  }
+
+  private respondError(code: ProxyErrorCode, closeConnection: boolean): void {
+    this.observer?.onAbort(code);
+    if (!this.res.headersSent) {
+      this.status = PROXY_ERRORS[code].status;
+      rejectRequest(this.res, code, this.context.requestId, this.gateway.metrics, closeConnection || this.gateway.draining);
+    } else {
+      this.res.destroy();
+    }
+    this.finish();
+  }
+
+  private clientGone(): void {
+    this.observer?.onAbort('client-closed');
+    this.abortUpstream?.(Object.assign(new Error('client closed the connection'), { code: 'FIGWAY_CLIENT_CLOSED' }));
+    this.status = this.status || 499;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.res.off('drain', this.onDrain);
+    this.gateway.requestDone(this.route.name, this.side, this.status, this.started, this.context);
+  }
+}
+
+/** GatewayCore holds the shared state of the request handler. */
+class GatewayCore {
+  draining = false;
+  inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(readonly options: GatewayOptions, readonly metrics = options.metrics, readonly logger = options.logger) {}
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    this.inFlight++;
+    this.metrics.inFlight.inc();
+    res.once('close', () => {
+      this.inFlight--;
+      this.metrics.inFlight.dec();
+      if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    });
+    const snapshot = this.options.snapshot();
+    const raw = req.rawHeaders;
+
+    let hosts = 0;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
+    if (hosts > 1) return rejectRequest(res, 'PROXY_DUPLICATE_HOST', undefined, this.metrics, true);
+    if (req.httpVersionMinor === 0 && req.httpVersionMajor === 1 && req.headers['transfer-encoding'] !== undefined) {
+      return rejectRequest(res, 'PROXY_TE_ON_HTTP10', undefined, this.metrics, true);
+    }
+
+    let target = req.url ?? '/';
+    if (target.charCodeAt(0) !== 47 /* / */) {
+      let absolute: URL;
+      try {
+        absolute = new URL(target);
+      } catch {
+        return rejectRequest(res, 'PROXY_BAD_PATH', undefined, this.metrics);
+      }
+      if (absolute.host.toLowerCase() !== (req.headers.host ?? '').toLowerCase()) {
+        return rejectRequest(res, 'PROXY_FOREIGN_ABSOLUTE_TARGET', undefined, this.metrics);
+      }
+      target = absolute.pathname + absolute.search;
+    }
+    const { path: rawPath, query } = splitTarget(target);
+    const path = normalisePath(rawPath);
+    if (path === undefined) return rejectRequest(res, 'PROXY_BAD_PATH', undefined, this.metrics);
+
+    const method = req.method ?? 'GET';
+    const host = hostWithoutPort(req.headers.host);
+    let route: CompiledRoute | undefined;
+    for (const candidate of snapshot.routes) {
+      if (candidate.matches(method, path, host)) { route = candidate; break; }
+    }
+    const requestId = requestIdOf(req);
+    if (route === undefined) return rejectRequest(res, 'PROXY_NO_ROUTE', requestId, this.metrics);
+
+    const remoteAddress = req.socket.remoteAddress ?? '';
+    const forwardedFor = req.headers['x-forwarded-for'];
+    const clientAddress = route.needsClientAddress
+      ? clientAddressOf(remoteAddress, typeof forwardedFor === 'string' ? forwardedFor : undefined, snapshot.trusted)
+      : remoteAddress;
+
+    let selection: Selection;
+    const override = route.overrideEnabled ? req.headers[route.overrideHeader] : undefined;
+    if (override !== undefined) {
+      const value = (Array.isArray(override) ? override[0] : override)?.trim().toLowerCase();
+      if (value !== 'legacy' && value !== 'new') return rejectRequest(res, 'PROXY_BAD_OVERRIDE', requestId, this.metrics);
+      selection = { side: value, reason: 'override' };
+    } else {
+      selection = route.policy.select({ req, query, clientAddress }, route.weight);
+    }
+
+    const contentLength = req.headers['content-length'];
+    if (contentLength !== undefined && Number(contentLength) > route.config.maxBodyBytes) {
+      return rejectRequest(res, 'PROXY_BODY_TOO_LARGE', requestId, this.metrics, true);
+    }
+    const hasBody = (contentLength !== undefined && contentLength !== '0') || req.headers['transfer-encoding'] !== undefined;
+
+    const headers = upstreamRequestHeaders(raw, {
+      remoteAddress,
+      trusted: snapshot.trusted !== undefined && isTrusted(snapshot.trusted, remoteAddress),
+      host: req.headers.host,
+      requestId,
+      overrideHeader: route.overrideHeader,
+    });
+    const context: ExchangeContext = { route, selection, req, method, target: query === '' ? path : `${path}?${query}`, headers, requestId, hasBody };
+    const exchange = new Exchange(this, req, res, route, context, started);
+
+    const plugins = this.options.plugins;
+    if (plugins === undefined || plugins.length === 0) {
+      exchange.start();
+      return;
+    }
+    this.observeThenStart(plugins, context, exchange);
+  }
+
+  private observeThenStart(plugins: GatewayPlugin[], context: ExchangeContext, exchange: Exchange): void {
+    let observed: ExchangeObserver | undefined | Promise<ExchangeObserver | undefined>;
+    try {
+      // One observing plugin per exchange: the first that returns an observer wins.
+      for (const plugin of plugins) {
+        observed = plugin.observe(context);
+        if (observed !== undefined) break;
+      }
+    } catch (error) {
+      this.logger.error({ err: error, route: context.route.name }, 'plugin failed; forwarding without it');
+      observed = undefined;
+    }
+    if (observed instanceof Promise) {
+      observed.then(
+        (observer) => { exchange.attach(observer); exchange.start(); },
+        (error: unknown) => { this.logger.error({ err: error, route: context.route.name }, 'plugin failed; forwarding without it'); exchange.start(); },
+      );
+      return;
+    }
+    exchange.attach(observed);
+    exchange.start();
+  }
+
+  requestDone(route: string, side: Side, status: number, started: number, context: ExchangeContext): void {
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.observeRequest(route, side, status, seconds);
+    if (this.options.accessLog) {
+      this.logger.info({
+        route, side, status, durationMs: Math.round(seconds * 1e6) / 1e3, requestId: context.requestId,
+        method: context.method, path: context.target.split('?', 1)[0], reason: context.selection.reason,
+      }, 'request');
+    }
+  }
+
+  waitIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+function writeRawError(socket: Socket, code: ProxyErrorCode): void {
+  const body = errorBody(code);
+  const status = PROXY_ERRORS[code].status;
+  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** createGateway builds the data-plane server (not yet listening). */
+export function createGateway(options: GatewayOptions): Gateway {
+  const core = new GatewayCore(options);
+  const server = createServer({ maxHeaderSize: options.maxHeaderBytes, requireHostHeader: false }, (req, res) => core.handle(req, res));
+  server.keepAliveTimeout = 65_000;
+  server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const code: ProxyErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'PROXY_HEADERS_TOO_LARGE' : 'PROXY_BAD_REQUEST';
+    options.metrics.rejected(code);
+    writeRawError(socket, code);
+  });
+  return {
+    server,
+    get inFlight() { return core.inFlight; },
+    async drain(graceMs) {
+      core.draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        core.waitIdle().then(() => true),
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); }),
+      ]);
+      clearTimeout(timer);
+      const abandoned = core.inFlight;
+      server.closeAllConnections();
+      await closed;
+      return { drained, abandoned };
+    },
+  };
+}
