@@ -80,11 +80,22 @@ export class PoolRegistry {
     }
   }
 
-  /** closeAll closes every pool, waiting for their requests. */
-  async closeAll(): Promise<void> {
+  /**
+   * closeAll closes every pool, letting requests finish for up to graceMs, then destroys what is left (a stalled
+   * shadow must not hold a shutdown hostage: client requests were drained before this is called).
+   */
+  async closeAll(graceMs = 1_000): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.allSettled(pools.map((pool) => pool.close()));
+    await Promise.allSettled(pools.map(async (pool) => {
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        pool.close().then(() => true),
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); }),
+      ]);
+      clearTimeout(timer);
+      if (!closed) await pool.destroy();
+    }));
   }
 }
 
