@@ -70,3 +70,87 @@ export interface CapturedRequest {
 
 /** Overall result of one comparison. */
 export type ComparisonResult = 'match' | 'differ' | 'noise-only' | 'accepted-only' | 'error' | 'skipped';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Additions by the comparison engine (shadow-report/). Additive only: nothing above is renamed.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** DIFF_CLASSES lists every DiffClass, so tests and validators can check a class name. */
+export const DIFF_CLASSES: readonly DiffClass[] = [
+  'status', 'header', 'missing-field', 'extra-field', 'value', 'type', 'key-casing', 'null-vs-absent', 'array-order',
+  'array-length', 'body-text', 'body-encoding', 'redis-missing-key', 'redis-extra-key', 'redis-ttl', 'redis-type', 'redis-shape',
+];
+
+/** SkipReason says why a comparison (or its body part) was not done. */
+export type SkipReason = 'body-too-large' | 'truncated' | 'unsupported-encoding' | 'undecodable';
+
+/** SampleRequest is a redacted request as kept in a stored sample (body as text, clipped). */
+export interface SampleRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  bodyClipped?: boolean;
+}
+
+/** SampleResponse is a redacted response as kept in a stored sample (body decoded to text, clipped). */
+export interface SampleResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  bodyClipped?: boolean;
+}
+
+/** ComparisonRecord is the redacted outcome of one comparison, as handed to a DiffStore. */
+export interface ComparisonRecord {
+  route: string;
+  /** Epoch milliseconds. */
+  at: number;
+  result: ComparisonResult;
+  /** The side whose answer the client got. */
+  primary: Side;
+  /** Judged findings, legacy-vs-new, redacted. Ignored findings are left out. */
+  findings: JudgedFinding[];
+  request?: SampleRequest;
+  legacy?: SampleResponse;
+  candidate?: SampleResponse;
+  skipped?: { reason: SkipReason; detail?: string };
+  error?: { code: string; message: string };
+}
+
+/** Sample is a stored ComparisonRecord plus the bucket it was kept under (a class, `noise`, `accepted`, `error`, `skipped`). */
+export interface Sample extends ComparisonRecord {
+  bucket: string;
+  /** Store-assigned id; the same record kept under several buckets has one id. */
+  id: string;
+}
+
+/** RouteSummary holds the counters a DiffStore keeps per route. Path maps are bounded and use normalized paths (`[*]`). */
+export interface RouteSummary {
+  route: string;
+  comparisons: number;
+  matches: number;
+  /** Comparisons with at least one unexpected finding. */
+  differ: number;
+  noiseOnly: number;
+  acceptedOnly: number;
+  errors: number;
+  skipped: number;
+  skippedByReason: Record<string, number>;
+  /** Unexpected findings (not comparisons). */
+  unexpected: number;
+  unexpectedByClass: Record<string, number>;
+  unexpectedByPath: Record<string, number>;
+  noise: number;
+  noiseByPath: Record<string, number>;
+  accepted: number;
+  acceptedByPath: Record<string, number>;
+}
+
+/** DiffStore keeps comparison evidence: counters per route and bounded redacted samples. `record` never throws. */
+export interface DiffStore {
+  record(rec: ComparisonRecord): Promise<void>;
+  summaries(): Promise<RouteSummary[]>;
+  samples(route: string, opts?: { class?: string; limit?: number }): Promise<Sample[]>;
+  close(): Promise<void>;
+}

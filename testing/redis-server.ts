@@ -59,6 +59,7 @@ export async function startRedisServer(): Promise<TestRedis> {
           async stop() {
             if (child.exitCode !== null) return;
             const exited = once(child, 'exit');
+            child.ref(); // unref'd while running so tests can exit; wait for it while stopping
             child.kill('SIGTERM');
             await exited;
           },

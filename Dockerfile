@@ -1,0 +1,28 @@
+# figway and the Pesto demo services: one image, the command picks the process
+# (docker-compose.yml runs `node dist/<entry>.js` per service).
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would build before the sources are copied.
+RUN npm ci --ignore-scripts
+COPY tsconfig.json ./
+COPY proxy ./proxy
+COPY shadow-report ./shadow-report
+COPY legacy-adapters ./legacy-adapters
+COPY new-services ./new-services
+COPY testing ./testing
+COPY bench ./bench
+COPY scripts ./scripts
+RUN npx tsc -p tsconfig.json && find dist -name '*.test.js' -delete -o -name '*.test.js.map' -delete
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The official image ships an unprivileged `node` user; nothing here needs root.
+USER node
+EXPOSE 8080 9090
+CMD ["node", "dist/proxy/cli.js", "start", "-c", "/etc/figway/figway.yaml"]

@@ -1,0 +1,124 @@
+/**
+ * docker-compose.yml and deploy/*.yaml cannot be run here (no Docker), so this test parses them and checks they
+ * agree with scripts/demo-topology.ts, pesto-routes.ts and figway's schema.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { Value } from '@sinclair/typebox/value';
+import { parse } from 'yaml';
+import { FigwayConfigSchema, UpstreamSchema, WeightsSchema, type FigwayConfig } from '../proxy/config/schema.js';
+import { parseConfigText, parseWeightsText } from '../proxy/config/load.js';
+import { pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
+import {
+  COMPOSE_FILES, COMPOSE_PESTO_URLS, DEMO_ROUTE_OPTIONS, ENV, FIGWAY, MAIL_SINK, PESTO_SERVICES, PROMETHEUS, REDIS, type DemoService,
+} from './demo-topology.js';
+
+// dist/scripts/x.test.js → repository root.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const readYaml = (path: string): unknown => parse(readFileSync(`${ROOT}${path}`, 'utf8'));
+
+interface ComposeService {
+  image?: string;
+  command?: string[];
+  ports?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  secrets?: string[];
+}
+const compose = readYaml('docker-compose.yml') as { services: Record<string, ComposeService>; secrets?: Record<string, { environment?: string }> };
+
+function figwayConfig(): FigwayConfig {
+  const config = Value.Default(FigwayConfigSchema, readYaml(COMPOSE_FILES.figwayConfig)) as FigwayConfig;
+  // TypeBox does not descend into Record values when filling defaults (the loader does the same).
+  for (const upstream of Object.values(config.upstreams)) Value.Default(UpstreamSchema, upstream);
+  return config;
+}
+
+describe('docker-compose.yml agrees with demo-topology.ts', () => {
+  const nodeServices: DemoService[] = [...Object.values(PESTO_SERVICES), MAIL_SINK];
+
+  it('has exactly the demo services', () => {
+    assert.deepEqual(
+      Object.keys(compose.services).sort(),
+      [REDIS.service, ...nodeServices.map((service) => service.service), FIGWAY.service, PROMETHEUS.service].sort(),
+    );
+  });
+  for (const service of nodeServices) {
+    it(`runs ${service.service} from ${service.entry} on port ${service.port} with its environment`, () => {
+      const entry = compose.services[service.service];
+      assert.ok(entry);
+      assert.deepEqual(entry.command, ['node', service.entry]);
+      assert.deepEqual(entry.ports, [`${service.port}:${service.port}`]);
+      assert.deepEqual(entry.environment, service.env);
+      assert.equal(entry.environment?.[ENV.port], String(service.port));
+    });
+  }
+  it('points the new registration at the mail sink', () => {
+    assert.equal(compose.services[PESTO_SERVICES.newRegistration.service]?.environment?.[ENV.mailerUrl], `http://${MAIL_SINK.service}:${MAIL_SINK.port}`);
+  });
+  it('runs redis on its port', () => {
+    assert.deepEqual(compose.services[REDIS.service]?.ports, [`${REDIS.port}:${REDIS.port}`]);
+    assert.equal(compose.services[REDIS.service]?.image, REDIS.image);
+  });
+  it('runs figway with its config mounted, both listeners published and the admin token from the environment', () => {
+    const figway = compose.services[FIGWAY.service];
+    assert.ok(figway);
+    assert.deepEqual(figway.command, ['node', FIGWAY.entry, 'start', '-c', FIGWAY.configFile]);
+    assert.deepEqual(figway.ports, [`${FIGWAY.gatewayPort}:${FIGWAY.gatewayPort}`, `${FIGWAY.adminPort}:${FIGWAY.adminPort}`]);
+    assert.deepEqual(figway.environment, FIGWAY.env);
+    assert.deepEqual(figway.volumes, [`./deploy:${FIGWAY.configDir}`]);
+  });
+  it('runs prometheus with the scrape config and the admin token as a secret', () => {
+    const prometheus = compose.services[PROMETHEUS.service];
+    assert.ok(prometheus);
+    assert.equal(prometheus.image, PROMETHEUS.image);
+    assert.deepEqual(prometheus.ports, [`${PROMETHEUS.port}:${PROMETHEUS.containerPort}`]);
+    assert.ok(prometheus.volumes?.includes(`./${COMPOSE_FILES.prometheus}:/etc/prometheus/prometheus.yml:ro`));
+    assert.deepEqual(prometheus.secrets, [COMPOSE_FILES.adminTokenSecret]);
+    assert.equal(compose.secrets?.[COMPOSE_FILES.adminTokenSecret]?.environment, ENV.figwayAdminToken);
+  });
+});
+
+describe('deploy/ files', () => {
+  it('figway.yaml is valid against the figway schema after defaults', () => {
+    const config = figwayConfig();
+    assert.ok(Value.Check(FigwayConfigSchema, config), JSON.stringify([...Value.Errors(FigwayConfigSchema, config)].slice(0, 5)));
+  });
+  it('figway.yaml routes equal pestoRoutes(DEMO_ROUTE_OPTIONS)', () => {
+    assert.deepEqual(figwayConfig().routes, pestoRoutes(DEMO_ROUTE_OPTIONS));
+  });
+  it('figway.yaml upstreams equal pestoUpstreams for the compose URLs', () => {
+    assert.deepEqual(figwayConfig().upstreams, pestoUpstreams(COMPOSE_PESTO_URLS));
+  });
+  it('figway.yaml listens where compose publishes and reads the admin token from FIGWAY_ADMIN_TOKEN', () => {
+    const config = figwayConfig();
+    assert.equal(config.listeners.gateway.port, FIGWAY.gatewayPort);
+    assert.equal(config.listeners.admin.port, FIGWAY.adminPort);
+    assert.equal(config.listeners.admin.host, '0.0.0.0');
+    assert.equal(config.listeners.admin.tokenEnv, ENV.figwayAdminToken);
+  });
+  it('weights.yaml is valid and names only configured routes', () => {
+    const weights = Value.Default(WeightsSchema, readYaml(COMPOSE_FILES.weights)) as { routes: Record<string, number> };
+    assert.ok(Value.Check(WeightsSchema, weights));
+    const names = new Set(figwayConfig().routes.map((route) => route.name));
+    for (const route of Object.keys(weights.routes)) assert.ok(names.has(route), route);
+  });
+  it('figway.yaml and weights.yaml pass figway\'s own loader, semantic checks included', () => {
+    const path = `${ROOT}${COMPOSE_FILES.figwayConfig}`;
+    const loaded = parseConfigText(path, readFileSync(path, 'utf8'));
+    const names = new Set(loaded.config.routes.map((route) => route.name));
+    assert.doesNotThrow(() => parseWeightsText(loaded.weightsPath, readFileSync(loaded.weightsPath, 'utf8'), names));
+  });
+  it('prometheus.yml scrapes figway admin /metrics with a bearer token file', () => {
+    const prometheus = readYaml(COMPOSE_FILES.prometheus) as {
+      scrape_configs: Array<{ metrics_path: string; authorization: { type: string; credentials_file: string }; static_configs: Array<{ targets: string[] }> }>;
+    };
+    const job = prometheus.scrape_configs[0];
+    assert.equal(job?.metrics_path, '/metrics');
+    assert.equal(job?.authorization.type, 'Bearer');
+    assert.equal(job?.authorization.credentials_file, `/run/secrets/${COMPOSE_FILES.adminTokenSecret}`);
+    assert.deepEqual(job?.static_configs[0]?.targets, [`${FIGWAY.service}:${FIGWAY.adminPort}`]);
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * `npm run demo`: Redis, the four Pesto services (plus shadow twins and the mail sink) and figway in front of them,
+ * with a demo configuration written to .figway-demo/ (edit its weights.yaml while it runs: figway reloads it).
+ *
+ *   npm run demo                                    start and keep running until Ctrl-C
+ *   npm run demo -- --regressions token-casing      start with rewrite regressions on (comma-separated)
+ *   npm run demo -- --port 8080 --admin-port 9090   choose ports
+ *   npm run demo -- --smoke                         start, send one forward-auth check through figway, stop
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { request } from 'undici';
+import { startPestoStack, type PestoStack } from './pesto-stack.js';
+import { pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
+import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
+import { startFigway, type RunningFigway } from '../proxy/main.js';
+import { defaultExtensions } from '../proxy/extensions.js';
+import { createLogger } from '../proxy/log.js';
+
+/** DemoOptions choose ports, regressions and where the demo files go. */
+export interface DemoOptions {
+  regressions?: string[];
+  gatewayPort?: number;
+  adminPort?: number;
+  directory?: string;
+  redisUrl?: string;
+  adminToken?: string;
+  logLevel?: string;
+}
+
+/** Demo is a running demo stack. */
+export interface Demo {
+  figway: RunningFigway;
+  stack: PestoStack;
+  adminToken: string;
+  directory: string;
+  stop(): Promise<void>;
+}
+
+/** withDatabase points a redis URL at another logical database (the shadow store lives next to production). */
+export function withDatabase(url: string, database: number): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** startDemo starts everything; it throws with a how-to message when no Redis can be had. */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  let ownRedis: TestRedis | undefined;
+  let redisUrl = options.redisUrl ?? process.env.REDIS_URL;
+  if (redisUrl === undefined) {
+    try {
+      ownRedis = await startRedisServer();
+      redisUrl = ownRedis.url;
+    } catch (error) {
+      throw new Error(`the demo needs Redis: set REDIS_URL=redis://host:port, or install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis). (${(error as Error).message})`);
+    }
+  }
+  const productionUrl = withDatabase(redisUrl, 0);
+  const shadowUrl = withDatabase(redisUrl, 1);
+  const stack = await startPestoStack({ redisUrl: productionUrl, shadowRedisUrl: shadowUrl, regressions: options.regressions ?? [], logLevel: options.logLevel ?? 'warn' });
+  const shadow = stack.urls.shadow!;
+
+  const directory = resolve(options.directory ?? '.figway-demo');
+  await mkdir(directory, { recursive: true });
+  const config = {
+    $schema: '../schema/figway.schema.json',
+    listeners: {
+      gateway: { host: '127.0.0.1', port: options.gatewayPort ?? 8080 },
+      admin: { host: '127.0.0.1', port: options.adminPort ?? 9090 },
+    },
+    log: { level: options.logLevel ?? 'warn', access: false },
+    upstreams: pestoUpstreams({
+      legacyAuth: stack.urls.legacyAuth, newAuth: stack.urls.newAuth,
+      legacyRegistration: stack.urls.legacyRegistration, newRegistration: stack.urls.newRegistration,
+      redisUrl: productionUrl,
+      shadow: {
+        legacyAuth: shadow.legacyAuth, newAuth: shadow.newAuth,
+        legacyRegistration: shadow.legacyRegistration, newRegistration: shadow.newRegistration,
+        redisUrl: shadowUrl,
+      },
+    }),
+    routes: pestoRoutes({ mirror: { sampleRate: 1 }, override: true }),
+  };
+  await writeFile(join(directory, 'figway.yaml'), `# Written by npm run demo; regenerated at each start.\n${stringify(config)}`);
+  await writeFile(join(directory, 'weights.yaml'), [
+    '# Share of each route sent to the new (rewritten) side, in percent. Edit and save: figway reloads it.',
+    '$schema: ../schema/weights.schema.json',
+    'routes:',
+    '  auth: 50',
+    '  registration: 50',
+    '',
+  ].join('\n'));
+
+  const adminToken = options.adminToken ?? process.env.FIGWAY_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
+  let figway: RunningFigway;
+  try {
+    figway = await startFigway({
+      configPath: join(directory, 'figway.yaml'),
+      env: { ...process.env, FIGWAY_ADMIN_TOKEN: adminToken },
+      logger: createLogger(options.logLevel ?? 'warn'),
+      extensions: defaultExtensions,
+      ...(options.gatewayPort === undefined ? {} : { gatewayPort: options.gatewayPort }),
+      ...(options.adminPort === undefined ? {} : { adminPort: options.adminPort }),
+    });
+  } catch (error) {
+    await stack.stop();
+    await ownRedis?.stop();
+    throw error;
+  }
+  return {
+    figway, stack, adminToken, directory,
+    async stop() {
+      await figway.stop();
+      await stack.stop();
+      await ownRedis?.stop();
+    },
+  };
+}
+
+/** forwardAuthCheck sends one forward-auth request (as Traefik would) through figway and returns the status and message. */
+export async function forwardAuthCheck(gatewayUrl: string, token: string): Promise<{ status: number; body: string }> {
+  const response = await request(`${gatewayUrl}/`, { headers: { 'x-pesto-token': token, accept: 'application/json' } });
+  return { status: response.statusCode, body: await response.body.text() };
+}
+
+function banner(demo: Demo, regressions: string[]): string {
+  const gw = demo.figway.gatewayUrl;
+  const admin = demo.figway.adminUrl!;
+  return `
+figway demo is running${regressions.length > 0 ? ` with rewrite regressions: ${regressions.join(', ')}` : ''}
+
+  gateway     ${gw}          (registration: /api/*, auth forward-auth: everything else)
+  admin API   ${admin}       (token: ${demo.adminToken})
+  legacy      auth ${demo.stack.urls.legacyAuth}   registration ${demo.stack.urls.legacyRegistration}
+  rewrite     auth ${demo.stack.urls.newAuth}   registration ${demo.stack.urls.newRegistration}
+  mail sink   ${demo.stack.urls.mailSink}/messages
+  files       ${demo.directory}/figway.yaml, ${demo.directory}/weights.yaml (edit weights.yaml: figway reloads it)
+
+Try:
+  curl -i -X POST ${gw}/api/register -H 'content-type: application/json' \\
+       -d '{"name":"Ada","email":"ada@example.com","building":"HQ","calls":5}'
+  curl -i -X PUT ${gw}/api/approve -H 'content-type: application/json' \\
+       -d '{"email":"ada@example.com","token":"demo-token-ada","limit":100}'
+  curl -i ${gw}/ -H 'X-Pesto-Token: demo-token-ada'
+  curl -i ${gw}/ -H 'X-Pesto-Token: demo-token-ada' -H 'X-Figway-Side: new'
+  npm run traffic -- --url ${gw} --requests 2000 --seconds 60
+  curl -s -H 'Authorization: Bearer ${demo.adminToken}' ${admin}/api/diffs
+  curl -s -H 'Authorization: Bearer ${demo.adminToken}' ${admin}/metrics | grep ^figway_
+
+Ctrl-C stops everything.
+`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      regressions: { type: 'string', default: '' },
+      port: { type: 'string' },
+      'admin-port': { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+    },
+  });
+  const regressions = values.regressions.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  let demo: Demo;
+  try {
+    demo = await startDemo({
+      regressions,
+      ...(values.port === undefined ? {} : { gatewayPort: Number(values.port) }),
+      ...(values['admin-port'] === undefined ? {} : { adminPort: Number(values['admin-port']) }),
+    });
+  } catch (error) {
+    process.stderr.write(`demo: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (values.smoke) {
+    const check = await forwardAuthCheck(demo.figway.gatewayUrl, 'demo-unknown-token');
+    process.stdout.write(`forward-auth through figway: ${check.status} ${check.body}\n`);
+    await demo.stop();
+    process.exitCode = check.status === 401 ? 0 : 1;
+    return;
+  }
+  process.stdout.write(banner(demo, regressions));
+  await new Promise<void>((resolveStop) => {
+    const stop = (): void => { void demo.stop().then(resolveStop); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -1,0 +1,69 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { createComparator } from './comparator.js';
+import { createRedactor } from './redact.js';
+import { createMemoryDiffStore } from './store/memory.js';
+import { createNoiseLearner } from './noise-learner.js';
+import { createComparisonMetrics } from './metrics.js';
+import type { CapturedRequest, CapturedResponse } from './types.js';
+
+const redactor = createRedactor({ key: Buffer.from('comparator-test-key') });
+const req: CapturedRequest = { method: 'GET', path: '/', headers: { 'x-pesto-token': 'tok-abcdef' }, body: Buffer.alloc(0) };
+const json = (body: unknown, status = 200): CapturedResponse => ({ status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) });
+
+describe('createComparator', () => {
+  it('expresses findings legacy-vs-new whichever side was primary', async () => {
+    const comparator = createComparator({ compare: {}, redactor });
+    const rec = await comparator.compare({ route: 'auth', request: req, primary: { side: 'new', response: json({ a: 2 }, 500) }, shadow: { side: 'legacy', response: json({ a: 1 }) } });
+    assert.equal(rec.primary, 'new');
+    assert.deepEqual(rec.findings.map((f) => [f.class, f.legacy, f.candidate]), [['status', 200, 500], ['value', 1, 2]]);
+    assert.equal(rec.legacy?.status, 200);
+    assert.equal(rec.candidate?.status, 500);
+  });
+
+  it('records a match without samples', async () => {
+    const store = createMemoryDiffStore();
+    const rec = await createComparator({ compare: {}, redactor, store }).compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({ a: 1 }) }, shadow: { side: 'new', response: json({ a: 1 }) } });
+    assert.deepEqual([rec.result, rec.findings, rec.request], ['match', [], undefined]);
+    assert.equal((await store.summaries())[0]?.matches, 1);
+  });
+
+  it('records a missing shadow answer as an error with DIFF_SHADOW_FAILED', async () => {
+    const rec = await createComparator({ compare: {}, redactor }).compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout after 2000 ms' } });
+    assert.deepEqual([rec.result, rec.error?.code], ['error', 'DIFF_SHADOW_FAILED']);
+  });
+
+  it('records a skipped body as skipped when nothing else differs', async () => {
+    const rec = await createComparator({ compare: { maxBodyBytes: 4 }, redactor }).compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({ a: 1 }) }, shadow: { side: 'new', response: json({ a: 2 }) } });
+    assert.deepEqual([rec.result, rec.skipped?.reason], ['skipped', 'body-too-large']);
+  });
+
+  it('applies ignore, accept and noise from the compare config', async () => {
+    const comparator = createComparator({ compare: { ignore: ['body.at'], noise: ['body.rid'], accept: [{ path: 'body.message', reason: 'new API' }] }, redactor });
+    const rec = await comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({ at: 1, rid: 1 }) }, shadow: { side: 'new', response: json({ at: 2, rid: 2, message: 'OK' }) } });
+    assert.deepEqual(rec.findings.map((f) => [f.path, f.verdict]), [['body.rid', 'noise'], ['body.message', 'accepted']]);
+    assert.equal(rec.result, 'accepted-only');
+  });
+
+  it('learns a random request id as noise through the pipeline, and then judges it as noise', async () => {
+    const learner = createNoiseLearner({ minSamples: 5 });
+    const comparator = createComparator({ compare: {}, redactor, learner });
+    let last;
+    for (let i = 0; i < 6; i++) {
+      last = await comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({ requestId: randomUUID(), ok: true }) }, shadow: { side: 'new', response: json({ requestId: randomUUID(), ok: true }) } });
+    }
+    assert.deepEqual([last?.result, last?.findings[0]?.verdict], ['noise-only', 'noise']);
+  });
+
+  it('feeds the metrics', async () => {
+    const registry = new Registry();
+    const metrics = createComparisonMetrics(registry);
+    await createComparator({ compare: {}, redactor, metrics }).compare({ route: 'auth', request: req, primary: { side: 'legacy', response: json({}, 200), durationSeconds: 0.01 }, shadow: { side: 'new', response: json({}, 500), durationSeconds: 0.02 } });
+    const text = await registry.metrics();
+    assert.match(text, /figway_comparisons_total\{route="auth",result="differ"\} 1/);
+    assert.match(text, /figway_differences_total\{route="auth",class="status",verdict="unexpected"\} 1/);
+    assert.match(text, /figway_shadow_duration_seconds_count\{route="auth",side="new"\} 1/);
+  });
+});

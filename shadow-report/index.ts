@@ -1,0 +1,17 @@
+/** The comparison engine's public surface: compare, judge, learn noise, redact, store, count. */
+export * from './types.js';
+export * from './errors.js';
+export type { CompareOptions } from './options.js';
+export { DEFAULT_COMPARE_MAX_BODY_BYTES, DEFAULT_COMPARED_HEADERS } from './options.js';
+export { compareValues, deepEqual, type ValueCompareOptions } from './compare-values.js';
+export { compareResponses, type ResponseComparison, type ResponseCompareOptions } from './compare-responses.js';
+export { RESPONSE_RULES, statusRule, headersRule, bodyRule, type DiffRule, type RuleContext } from './rules/index.js';
+export { judge, resultOf, type AcceptRule, type JudgeRules, type Judgement, type NoiseView } from './judge.js';
+export { createNoiseLearner, type NoiseLearner, type NoiseLearnerOptions, type ObservedRoots, type LearnedPath } from './noise-learner.js';
+export { looksGenerated, looksRandomToken } from './generated.js';
+export { createRedactor, isPlaceholder, DEFAULT_SECRET_FIELDS, type Redactor, type RedactionSession, type RedactorOptions } from './redact.js';
+export { createMemoryDiffStore, type MemoryDiffStoreOptions } from './store/memory.js';
+export { createRedisDiffStore, type RedisDiffStore, type RedisDiffStoreOptions, type RedisDiffStoreStats } from './store/redis.js';
+export { createComparisonMetrics, type ComparisonMetrics } from './metrics.js';
+export { createComparator, type Comparator, type ComparatorOptions, type CompareInput, type SideAnswer, type ComparatorCompareConfig } from './comparator.js';
+export { compilePattern, normalizePath, splitPath } from './paths.js';

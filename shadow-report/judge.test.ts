@@ -1,0 +1,69 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { judge } from './judge.js';
+import { compilePattern } from './paths.js';
+import type { Finding } from './types.js';
+
+const f = (cls: Finding['class'], path: string): Finding => ({ class: cls, path, legacy: 1, candidate: 2, rule: 'body' });
+
+describe('path patterns', () => {
+  it('lets * match exactly one segment, key or index', () => {
+    const m = compilePattern('body.items.*.id');
+    assert.equal(m('body.items.x.id'), true);
+    assert.equal(m('body.items[3].id'), true);
+    assert.equal(m('body.items.x.y.id'), false);
+  });
+  it('lets ** match any number of segments, none included', () => {
+    const m = compilePattern('body.**.updatedAt');
+    assert.equal(m('body.updatedAt'), true);
+    assert.equal(m('body.a[2].b.updatedAt'), true);
+    assert.equal(m('header.updatedAt'), false);
+  });
+  it('lets [*] match array indices only', () => {
+    const m = compilePattern('body.items[*].id');
+    assert.equal(m('body.items[0].id'), true);
+    assert.equal(m('body.items.x.id'), false);
+  });
+  it('covers everything below the path a pattern names', () => {
+    assert.equal(compilePattern('body.meta')('body.meta.etag'), true);
+    assert.equal(compilePattern('body.meta')('body.metadata'), false);
+  });
+  it('rejects an empty pattern with DIFF_BAD_PATTERN', () => {
+    assert.throws(() => compilePattern(' '), { code: 'DIFF_BAD_PATTERN' });
+  });
+});
+
+describe('judge', () => {
+  it('marks ignored findings and leaves them out of the result', () => {
+    const j = judge([f('value', 'body.requestId')], { ignore: ['body.requestId'] });
+    assert.equal(j.findings[0]?.verdict, 'ignored');
+    assert.equal(j.result, 'match');
+  });
+  it('gives accepted findings their reason and the result accepted-only', () => {
+    const j = judge([f('extra-field', 'body.message')], { accept: [{ path: 'body.message', reason: 'rewrite answers JSON' }] });
+    assert.deepEqual([j.findings[0]?.verdict, j.findings[0]?.reason, j.result], ['accepted', 'rewrite answers JSON', 'accepted-only']);
+  });
+  it('accepts only the named class when the accept rule has one', () => {
+    const j = judge([f('type', 'body.a')], { accept: [{ path: 'body.a', class: 'value', reason: 'r' }] });
+    assert.equal(j.findings[0]?.verdict, 'unexpected');
+  });
+  it('marks declared noise paths as noise and the result noise-only', () => {
+    const j = judge([f('value', 'body.items[2].at')], { noise: ['body.items[*].at'] });
+    assert.deepEqual([j.findings[0]?.verdict, j.result], ['noise', 'noise-only']);
+  });
+  it('never treats a NEVER_NOISE class as noise, declared or learned', () => {
+    const j = judge([f('key-casing', 'body.a'), f('type', 'body.b'), f('status', 'status')], { noise: ['**'] }, { isNoise: () => true });
+    assert.deepEqual(j.findings.map((x) => x.verdict), ['unexpected', 'unexpected', 'unexpected']);
+    assert.equal(j.result, 'differ');
+  });
+  it('uses the learner for paths not declared', () => {
+    const j = judge([f('value', 'body.token')], {}, { isNoise: (p) => p === 'body.token' });
+    assert.equal(j.findings[0]?.verdict, 'noise');
+  });
+  it('is differ as soon as one finding is unexpected', () => {
+    assert.equal(judge([f('value', 'body.a'), f('value', 'body.b')], { noise: ['body.a'] }).result, 'differ');
+  });
+  it('is match with no findings', () => {
+    assert.deepEqual(judge([], {}), { findings: [], result: 'match' });
+  });
+});

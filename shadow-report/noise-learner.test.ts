@@ -1,0 +1,110 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createNoiseLearner } from './noise-learner.js';
+import { looksGenerated } from './generated.js';
+import { compareResponses } from './compare-responses.js';
+import { judge } from './judge.js';
+import type { CapturedResponse, Finding } from './types.js';
+
+const json = (body: unknown, status = 200): CapturedResponse =>
+  ({ status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) });
+const alnum = (n: number): string => randomBytes(n * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n);
+
+describe('looksGenerated', () => {
+  it('recognises ids, tokens, timestamps and random e-mails', () => {
+    for (const v of [randomUUID(), randomBytes(16).toString('hex'), `TRIAL-${alnum(58)}`, '2024-05-01T10:11:12.123Z',
+      'Tue, 15 Nov 1994 08:12:31 GMT', 1714557072, 1714557072123, `req_${randomBytes(6).toString('hex')}`,
+      `trial-${alnum(20)}@pesto.teknologiumum.com`, '«redacted:3f9a1c2e»']) {
+      assert.equal(looksGenerated(v), true, String(v));
+    }
+  });
+  it('does not take words, small numbers or plain e-mails for generated values', () => {
+    for (const v of ['Token not registered', 'johndoe@example.com', 'application/json', 42, true, 'OK', 'password123', 'deadbeef']) {
+      assert.equal(looksGenerated(v), false, String(v));
+    }
+  });
+});
+
+describe('createNoiseLearner', () => {
+  it('learns a field whose random token differs on every comparison, after minSamples', () => {
+    const learner = createNoiseLearner({ minSamples: 5, minDifferRatio: 0.9 });
+    for (let i = 0; i < 5; i++) {
+      assert.equal(learner.isNoise('trial', 'body.token'), false, `not yet noise after ${i} samples`);
+      const { findings, bodies } = compareResponses(json({ token: `TRIAL-${alnum(58)}`, limit: 10 }), json({ token: `TRIAL-${alnum(58)}`, limit: 10 }), { wantBodies: true });
+      learner.observe('trial', findings, bodies && { legacy: { body: bodies.legacy }, candidate: { body: bodies.candidate } });
+    }
+    assert.equal(learner.isNoise('trial', 'body.token'), true);
+    assert.equal(learner.isNoise('other-route', 'body.token'), false);
+  });
+
+  it('normalizes array indices so items[0].id and items[7].id are one path', () => {
+    const learner = createNoiseLearner({ minSamples: 3 });
+    for (let i = 0; i < 3; i++) learner.observe('r', [{ class: 'value', path: `body.items[${i}].id`, legacy: randomUUID(), candidate: randomUUID(), rule: 'body' }]);
+    assert.equal(learner.isNoise('r', 'body.items[42].id'), true);
+  });
+
+  it('never learns a casing change, even when it happens on every comparison', () => {
+    const learner = createNoiseLearner({ minSamples: 3 });
+    for (let i = 0; i < 10; i++) {
+      const { findings } = compareResponses(json({ UserEmail: `trial-${alnum(20)}@pesto.teknologiumum.com` }), json({ user_email: `trial-${alnum(20)}@pesto.teknologiumum.com` }));
+      learner.observe('auth', findings);
+    }
+    assert.equal(learner.isNoise('auth', 'body.UserEmail'), false);
+    assert.deepEqual(learner.learned('auth'), []);
+    const { findings } = compareResponses(json({ UserEmail: 'a@b.c' }), json({ user_email: 'a@b.c' }));
+    assert.deepEqual(judge(findings, {}, learner.view('auth')).findings.map((f) => [f.class, f.verdict]), [['key-casing', 'unexpected']]);
+  });
+
+  it('does not learn values that differ but do not look generated', () => {
+    const learner = createNoiseLearner({ minSamples: 3 });
+    for (let i = 0; i < 10; i++) learner.observe('r', [{ class: 'value', path: 'body.message', legacy: 'OK', candidate: 'Created', rule: 'body' }]);
+    assert.equal(learner.isNoise('r', 'body.message'), false);
+  });
+
+  it('does not learn a field that matches on most comparisons where both sides have it', () => {
+    const learner = createNoiseLearner({ minSamples: 5, minDifferRatio: 0.9 });
+    const id = randomUUID();
+    for (let i = 0; i < 20; i++) {
+      const differs = i % 3 === 0;
+      const { findings, bodies } = compareResponses(json({ id }), json({ id: differs ? randomUUID() : id }), { wantBodies: true });
+      learner.observe('r', findings, { legacy: { body: bodies?.legacy }, candidate: { body: bodies?.candidate } });
+    }
+    assert.equal(learner.isNoise('r', 'body.id'), false);
+  });
+
+  it('does not count comparisons in which the field is absent on a side', () => {
+    const learner = createNoiseLearner({ minSamples: 4, minDifferRatio: 0.9 });
+    for (let i = 0; i < 8; i++) {
+      const withId = i % 2 === 0;
+      const { findings, bodies } = compareResponses(json(withId ? { id: randomUUID() } : { error: 'x' }), json(withId ? { id: randomUUID() } : { error: 'x' }), { wantBodies: true });
+      learner.observe('r', findings, { legacy: { body: bodies?.legacy }, candidate: { body: bodies?.candidate } });
+    }
+    assert.equal(learner.isNoise('r', 'body.id'), true);
+  });
+
+  it('measures noise from two legacy answers to the same request (Diffy)', () => {
+    const learner = createNoiseLearner();
+    learner.observeLegacyPair('r', json({ at: 'x', v: 1 }), json({ at: 'y', v: 1 }));
+    assert.equal(learner.isNoise('r', 'body.at'), true);
+    assert.equal(learner.isNoise('r', 'body.v'), false);
+  });
+
+  it('does not measure a status difference between legacy answers as noise', () => {
+    const learner = createNoiseLearner();
+    learner.observeLegacyPair('r', json({}, 200), json({}, 500));
+    assert.equal(learner.isNoise('r', 'status'), false);
+  });
+
+  it('keeps at most maxPathsPerRoute tracked paths per route', () => {
+    const learner = createNoiseLearner({ minSamples: 2, maxPathsPerRoute: 10 });
+    const findings: Finding[] = [];
+    for (let i = 0; i < 100; i++) findings.push({ class: 'value', path: `body.f${i}`, legacy: randomUUID(), candidate: randomUUID(), rule: 'body' });
+    learner.observe('r', findings);
+    assert.equal(learner.learned('r').length, 10);
+  });
+
+  it('rejects unusable options with DIFF_BAD_OPTIONS', () => {
+    assert.throws(() => createNoiseLearner({ minDifferRatio: 2 }), { code: 'DIFF_BAD_OPTIONS' });
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { createRedactor, isPlaceholder } from './redact.js';
+import type { CapturedRequest, CapturedResponse, Finding } from './types.js';
+
+const key = Buffer.from('test-key-0123456789');
+const SECRET = 'canary-SECRET-123';
+
+const request = (): CapturedRequest => ({
+  method: 'PUT',
+  path: `/api/approve?api_key=${SECRET}&x=1`,
+  headers: {
+    'x-pesto-token': SECRET, authorization: 'Bearer abc.def.ghi', cookie: 'sid=s3cr3tcookie; theme=dark',
+    'content-type': 'application/json', accept: 'application/json',
+  },
+  body: Buffer.from(JSON.stringify({ email: 'a@b.c', token: SECRET, limit: 100, nested: { Password: 'hunter22' } })),
+});
+
+describe('createRedactor', () => {
+  it('masks secret headers and keeps their shape', () => {
+    const r = createRedactor({ key }).begin().request(request());
+    assert.ok(isPlaceholder(r.headers['x-pesto-token']));
+    assert.match(String(r.headers.authorization), /^Bearer «redacted:[0-9a-f]{8}»$/);
+    assert.match(String(r.headers.cookie), /^sid=«redacted:[0-9a-f]{8}»; theme=«redacted:[0-9a-f]{8}»$/);
+    assert.equal(r.headers.accept, 'application/json');
+  });
+
+  it('masks secret body fields case-insensitively and keeps other fields', () => {
+    const r = createRedactor({ key }).begin().request(request());
+    const body = JSON.parse(r.body.toString()) as Record<string, unknown>;
+    assert.ok(isPlaceholder(body.token));
+    assert.ok(isPlaceholder((body.nested as Record<string, unknown>).Password));
+    assert.equal(body.email, 'a@b.c');
+    assert.equal(body.limit, 100);
+  });
+
+  it('masks configured fields too, numbers staying numbers', () => {
+    const s = createRedactor({ key, fields: ['email', 'pin'] }).begin();
+    const out = s.value({ UserEmail: 'a@b.c', pin: 1234, keep: 1 }) as Record<string, unknown>;
+    assert.ok(isPlaceholder(out.UserEmail));
+    assert.equal(typeof out.pin, 'number');
+    assert.notEqual(out.pin, 1234);
+    assert.equal(out.keep, 1);
+  });
+
+  it('gives equal secrets equal placeholders, and different keys different ones', () => {
+    const a = createRedactor({ key }).placeholder(SECRET);
+    assert.equal(createRedactor({ key }).placeholder(SECRET), a);
+    assert.notEqual(createRedactor({ key }).placeholder('other'), a);
+    assert.notEqual(createRedactor({ key: Buffer.from('another key') }).placeholder(SECRET), a);
+  });
+
+  it('leaves a placeholder unchanged when redacting twice', () => {
+    const r = createRedactor({ key });
+    const once = r.begin().value({ token: SECRET });
+    assert.deepEqual(r.begin().value(once), once);
+  });
+
+  it('scrubs secret values seen in the request from text bodies, finding paths, object keys and finding values', () => {
+    const s = createRedactor({ key }).begin();
+    s.scanRequest(request());
+    const res: CapturedResponse = { status: 500, headers: { 'content-type': 'text/plain', 'content-encoding': 'gzip' }, body: gzipSync(`no key ${SECRET} found`) };
+    const red = s.response(res);
+    assert.equal(red.body.toString().includes(SECRET), false);
+    assert.equal(red.headers['content-encoding'], undefined);
+    const findings: Finding[] = [
+      { class: 'redis-missing-key', path: `redis.${SECRET}`, legacy: { UserEmail: 'a@b.c' }, rule: 'redis' },
+      { class: 'value', path: 'body.message', legacy: `token ${SECRET} not registered`, candidate: { [SECRET]: 1 }, rule: 'body' },
+    ];
+    const out = JSON.stringify(s.findings(findings));
+    assert.equal(out.includes(SECRET), false);
+    assert.equal(out.includes('SECRET'), false);
+    assert.ok(out.includes('a@b.c'));
+  });
+
+  it('scrubs a secret found in a query string and a form body', () => {
+    const s = createRedactor({ key }).begin();
+    const r = s.request({ method: 'POST', path: `/x?token=${SECRET}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(`password=pw-${SECRET}&user=bob`) });
+    assert.equal(JSON.stringify({ ...r, body: r.body.toString() }).includes(SECRET), false);
+    assert.ok(r.body.toString().includes('user=bob'));
+  });
+
+  it('masks a bare random token answered as text', () => {
+    const s = createRedactor({ key }).begin();
+    const token = 'TRIAL-q8ZkP3mW7xN2vB5cL9dR4tY6hJ1gF0sA3eU8iO2pK7nM5bV9cX4zQ6wE1rT';
+    const red = s.response({ status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from(token) });
+    assert.ok(isPlaceholder(red.body.toString()));
+  });
+
+  it('refuses an empty key with DIFF_BAD_OPTIONS', () => {
+    assert.throws(() => createRedactor({ key: Buffer.alloc(0) }), { code: 'DIFF_BAD_OPTIONS' });
+  });
+});
