@@ -20,7 +20,7 @@ export interface IntendedChange {
   why?: string;
 }
 
-const SCOPE = 'AcceptedDifference has no method/path scope, so accepting it would hide the same finding on every endpoint of the route';
+const SCOPE = 'accept rules scope by method and path, not by request header or status, so accepting it would hide the same finding on every request of the endpoint';
 
 /** INTENDED_CHANGES lists every deliberate difference, keyed by a stable id. */
 export const INTENDED_CHANGES = {
@@ -34,21 +34,21 @@ export const INTENDED_CHANGES = {
   'auth-fixed-500-message': { name: 'rewrite answers a fixed {"message":"Internal server error"} on 500', service: 'auth', accept: [], why: `a body.message accept would also hide 401/429 message regressions; ${SCOPE}` },
   'auth-strict-record': { name: 'rewrite reads the token record case-exactly with all fields required', service: 'auth', accept: [], why: 'this is exactly where #172 showed: a difference must stay visible' },
   'auth-healthz-no-ping': { name: 'rewrite answers /healthz without pinging Redis', service: 'auth', accept: [], why: '/healthz is not routed through the gateway' },
-  'register-json-message': { name: 'rewrite answers JSON {"message"} on register', service: 'registration', accept: [{ path: 'body' }, { path: 'body.message' }, { path: 'header.location' }] },
+  'register-json-message': { name: 'rewrite answers JSON {"message"} on register', service: 'registration', accept: [{ path: 'body', methods: ['POST'], pathPrefix: '/api/register' }, { path: 'body.message', methods: ['POST'], pathPrefix: '/api/register' }, { path: 'header.location', methods: ['POST'], pathPrefix: '/api/register' }] },
   'register-no-email-validation': { name: 'rewrite does not validate the email format on register', service: 'registration', accept: [], why: 'a status difference is never accepted' },
   'register-building-optional': { name: 'rewrite accepts a missing building and stores null', service: 'registration', accept: [], why: 'a status difference is never accepted' },
   'register-calls-required': { name: 'rewrite requires calls on register', service: 'registration', accept: [], why: 'a status difference is never accepted' },
   'registration-case-sensitive-names': { name: 'rewrite matches JSON field names case-sensitively', service: 'registration', accept: [], why: 'a status difference is never accepted' },
-  'registration-plain-text-rejections': { name: 'rewrite rejects unreadable bodies with plain-text 400/415/422 instead of problem details', service: 'registration', accept: [{ path: 'body' }, { path: 'header.content-type', class: 'header' }] },
+  'registration-plain-text-rejections': { name: 'rewrite rejects unreadable bodies with plain-text 400/415/422 instead of problem details', service: 'registration', accept: [{ path: 'header.content-type', class: 'header' }], why: 'only the content-type is accepted: the body of a rejection cannot be scoped (rules scope by method and path, not status), and the status difference (400 vs 415/422) stays visible' },
   'registration-content-type': { name: 'rewrite answers application/json without a charset', service: 'registration', accept: [{ path: 'header.content-type', class: 'header' }] },
-  'approve-json-message': { name: 'rewrite answers JSON {"message"} on approve', service: 'registration', accept: [{ path: 'body' }, { path: 'body.message' }] },
+  'approve-json-message': { name: 'rewrite answers JSON {"message"} on approve', service: 'registration', accept: [{ path: 'body', methods: ['PUT'], pathPrefix: '/api/approve' }, { path: 'body.message', methods: ['PUT'], pathPrefix: '/api/approve' }] },
   'approve-sends-email': { name: 'rewrite mails the token to the approved user', service: 'registration', accept: [], why: 'mail leaves no trace in answers or Redis (#174 is caught by tests, not the gateway)' },
   'approve-refuses-existing-token': { name: 'rewrite refuses to approve a token that already exists', service: 'registration', accept: [], why: 'a status difference is never accepted' },
   'approve-pascal-aliases': { name: 'rewrite accepts PascalCase aliases (Token, UserEmail, MonthlyLimit) on approve', service: 'registration', accept: [], why: 'a status difference is never accepted' },
-  'revoke-json-message': { name: 'rewrite answers JSON {"message"} on revoke', service: 'registration', accept: [{ path: 'body' }, { path: 'body.message' }] },
-  'revoke-keeps-limit': { name: 'rewrite keeps MonthlyLimit on revoke', service: 'registration', accept: [{ path: 'redis.token.MonthlyLimit', class: 'value' }] },
+  'revoke-json-message': { name: 'rewrite answers JSON {"message"} on revoke', service: 'registration', accept: [{ path: 'body', methods: ['PUT'], pathPrefix: '/api/revoke' }, { path: 'body.message', methods: ['PUT'], pathPrefix: '/api/revoke' }] },
+  'revoke-keeps-limit': { name: 'rewrite keeps MonthlyLimit on revoke', service: 'registration', accept: [{ path: 'redis.token.MonthlyLimit', class: 'value', methods: ['PUT'], pathPrefix: '/api/revoke' }] },
   'revoke-token-only': { name: 'rewrite takes only {"token"} on revoke', service: 'registration', accept: [], why: 'a status difference is never accepted' },
-  'trial-token-object': { name: 'rewrite answers trial as {"token"}', service: 'registration', accept: [{ path: 'body' }, { path: 'body.token' }] },
+  'trial-token-object': { name: 'rewrite answers trial as {"token"}', service: 'registration', accept: [{ path: 'body', methods: ['POST'], pathPrefix: '/api/trial' }, { path: 'body.token', methods: ['POST'], pathPrefix: '/api/trial' }] },
   'registration-healthz-text': { name: 'rewrite answers OK on registration /healthz without pinging Redis', service: 'registration', accept: [], why: '/healthz is not routed through the gateway' },
 } as const satisfies Record<string, IntendedChange>;
 
@@ -65,7 +65,7 @@ export function acceptEntriesFor(service: IntendedChange['service']): AcceptedDi
     const change: IntendedChange = INTENDED_CHANGES[id];
     if (change.service !== service) continue;
     for (const entry of change.accept) {
-      const key = `${entry.path}|${entry.class ?? ''}`;
+      const key = JSON.stringify([entry.path, entry.class ?? '', entry.methods ?? [], entry.pathPrefix ?? '']);
       const existing = byKey.get(key);
       if (existing === undefined) byKey.set(key, { ...entry, reason: `intended: ${change.name}` });
       else existing.reason = `${existing.reason}; ${change.name}`;

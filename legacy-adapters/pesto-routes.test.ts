@@ -32,7 +32,9 @@ describe('pestoRoutes', () => {
       const change = INTENDED_CHANGES[id];
       const route = routes.find((candidate) => candidate.name === change.service);
       for (const entry of change.accept) {
-        const accepted = route?.compare.accept.find((item) => item.path === entry.path && item.class === ('class' in entry ? entry.class : undefined));
+        const scope = (item: { methods?: readonly string[]; pathPrefix?: string }): string => JSON.stringify([item.methods ?? [], item.pathPrefix ?? '']);
+        const accepted = route?.compare.accept.find((item) => item.path === entry.path && item.class === ('class' in entry ? entry.class : undefined)
+          && scope(item) === scope(entry as { methods?: readonly string[]; pathPrefix?: string }));
         assert.ok(accepted?.reason.includes(change.name), `${id}: ${entry.path}`);
       }
       if (change.accept.length === 0) assert.ok('why' in change && change.why.length > 0, `${id} says why it is not accepted`);

@@ -145,7 +145,7 @@ export function createComparator(opts: ComparatorOptions): Comparator {
       session.scanResponse(candidate.response);
       const findings = session.findings(raw);
       if (learn) learner.observe(route, findings, roots);
-      const judged = judge(findings, config, learn ? learner.view(route) : undefined);
+      const judged = judge(findings, config, learn ? learner.view(route) : undefined, { method: request.method, path: request.path });
       const rec: ComparisonRecord = {
         ...base,
         result: judged.result === 'match' && cmp.skipped !== undefined ? 'skipped' : judged.result,

@@ -67,3 +67,15 @@ describe('judge', () => {
     assert.deepEqual(judge([], {}), { findings: [], result: 'match' });
   });
 });
+
+describe('accept rules scoped to an endpoint', () => {
+  const finding = { class: 'status' as const, path: 'status', legacy: 201, candidate: 200, rule: 'status' };
+  const rules = { accept: [{ path: 'status', reason: 'register answers 200 now', methods: ['POST'], pathPrefix: '/api/register' }] };
+  it('accept the difference on that endpoint only', () => {
+    assert.equal(judge([finding], rules, undefined, { method: 'POST', path: '/api/register' }).findings[0]!.verdict, 'accepted');
+    assert.equal(judge([finding], rules, undefined, { method: 'POST', path: '/api/register?x=1' }).findings[0]!.verdict, 'accepted');
+    assert.equal(judge([finding], rules, undefined, { method: 'PUT', path: '/api/register' }).findings[0]!.verdict, 'unexpected');
+    assert.equal(judge([finding], rules, undefined, { method: 'POST', path: '/api/registered' }).findings[0]!.verdict, 'unexpected');
+    assert.equal(judge([finding], rules).findings[0]!.verdict, 'unexpected');
+  });
+});

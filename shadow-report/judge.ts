@@ -6,6 +6,28 @@ export interface AcceptRule {
   path: string;
   class?: string;
   reason: string;
+  /** Only for requests with one of these methods. */
+  methods?: readonly string[];
+  /** Only for requests whose path is this prefix or below it (segment-aware). */
+  pathPrefix?: string;
+}
+
+/** RequestScope is the request a comparison is about, for accept rules scoped to an endpoint. */
+export interface RequestScope {
+  method: string;
+  path: string;
+}
+
+function inScope(rule: { methods?: readonly string[]; pathPrefix?: string }, scope: RequestScope | undefined): boolean {
+  if (rule.methods === undefined && rule.pathPrefix === undefined) return true;
+  if (scope === undefined) return false;
+  if (rule.methods !== undefined && !rule.methods.includes(scope.method)) return false;
+  if (rule.pathPrefix !== undefined && rule.pathPrefix !== '/') {
+    const path = scope.path.split('?', 1)[0]!;
+    const prefix = rule.pathPrefix.replace(/\/$/, '');
+    if (path !== prefix && !path.startsWith(`${prefix}/`)) return false;
+  }
+  return true;
 }
 
 /** JudgeRules are the route's declared ignore, noise and accept lists (the `compare` config section). */
@@ -29,7 +51,7 @@ export interface Judgement {
 interface CompiledRules {
   ignore: (path: string) => number;
   noise: (path: string) => number;
-  accept: { match: PathMatcher; class?: string; reason: string }[];
+  accept: { match: PathMatcher; class?: string; reason: string; methods?: readonly string[]; pathPrefix?: string }[];
 }
 
 // Rules come from config and are reused for every comparison: compile each rules object once.
@@ -41,9 +63,13 @@ function compile(rules: JudgeRules): CompiledRules {
     c = {
       ignore: compilePatterns(rules.ignore ?? []),
       noise: compilePatterns(rules.noise ?? []),
-      accept: (rules.accept ?? []).map((a) => (a.class === undefined
-        ? { match: compilePattern(a.path), reason: a.reason }
-        : { match: compilePattern(a.path), class: a.class, reason: a.reason })),
+      accept: (rules.accept ?? []).map((a) => ({
+        match: compilePattern(a.path),
+        reason: a.reason,
+        ...(a.class === undefined ? {} : { class: a.class }),
+        ...(a.methods === undefined ? {} : { methods: a.methods }),
+        ...(a.pathPrefix === undefined ? {} : { pathPrefix: a.pathPrefix }),
+      })),
     };
     compiled.set(rules, c);
   }
@@ -68,12 +94,12 @@ export function resultOf(findings: readonly JudgedFinding[]): ComparisonResult {
  * `accept`, with its reason), noise (path in `noise` or learned, never for NEVER_NOISE classes), else unexpected.
  * The result is `differ` if anything is unexpected, `accepted-only` if something was accepted, `noise-only`, or `match`.
  */
-export function judge(findings: readonly Finding[], rules: JudgeRules, learner?: NoiseView): Judgement {
+export function judge(findings: readonly Finding[], rules: JudgeRules, learner?: NoiseView, scope?: RequestScope): Judgement {
   const c = compile(rules);
   const out: JudgedFinding[] = [];
   for (const f of findings) {
     if (c.ignore(f.path) !== -1) { out.push({ ...f, verdict: 'ignored' }); continue; }
-    const accept = c.accept.find((a) => (a.class === undefined || a.class === f.class) && a.match(f.path));
+    const accept = c.accept.find((a) => (a.class === undefined || a.class === f.class) && a.match(f.path) && inScope(a, scope));
     if (accept !== undefined) { out.push({ ...f, verdict: 'accepted', reason: accept.reason }); continue; }
     const mayBeNoise = !NEVER_NOISE.has(f.class as DiffClass);
     if (mayBeNoise && (c.noise(f.path) !== -1 || learner?.isNoise(f.path) === true)) {

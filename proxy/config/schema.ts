@@ -106,6 +106,8 @@ export const MirrorSchema = Type.Object({
 export const AcceptedDifferenceSchema = Type.Object({
   path: Type.String({ minLength: 1, description: 'Finding path, e.g. body, body.token, header.content-type, status, redis.token.UserEmail. * matches one segment, ** any.' }),
   class: Type.Optional(Type.String({ description: 'Only findings of this class. Absent: any class.' })),
+  methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]+$' }), { minItems: 1, description: 'Only for requests with one of these methods. Absent: any method.' })),
+  pathPrefix: Type.Optional(Type.String({ pattern: '^/', description: 'Only for requests at this path or below (segment-aware). Absent: any path. Scope an endpoint\'s intended change so it cannot hide a regression elsewhere.' })),
   reason: Type.String({ minLength: 1, description: 'Why the team accepts this difference (shown on the report).' }),
 }, strict);
 
