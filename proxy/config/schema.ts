@@ -52,7 +52,7 @@ export const ListenersSchema = Type.Object({
   gateway: Type.Object({
     host: Type.String({ default: DEFAULTS.gatewayHost, description: `Address the data plane binds. Default ${DEFAULTS.gatewayHost}.` }),
     port: port(DEFAULTS.gatewayPort, `Data-plane port. Default ${DEFAULTS.gatewayPort}.`),
-  }, { ...strict, default: {} }),
+  }, { ...strict, default: {}, description: 'The data plane (client traffic).' }),
   admin: Type.Object({
     enabled: Type.Boolean({ default: true, description: 'Serve the admin API, /metrics, /healthz and /readyz.' }),
     host: Type.String({ default: DEFAULTS.adminHost, description: `Admin bind address. Default ${DEFAULTS.adminHost} (loopback only).` }),
@@ -61,7 +61,7 @@ export const ListenersSchema = Type.Object({
       default: DEFAULTS.adminTokenEnv,
       description: `Environment variable holding the admin bearer token (never put the token in this file). Default ${DEFAULTS.adminTokenEnv}. The admin listener refuses to start without it.`,
     }),
-  }, { ...strict, default: {} }),
+  }, { ...strict, default: {}, description: 'The admin listener: probes, metrics, route and diff API.' }),
 }, { ...strict, default: {}, description: 'Where figway listens.' });
 
 export const RedisStoreSchema = Type.Object({
@@ -180,9 +180,9 @@ export const FigwayConfigSchema = Type.Object({
   maxHeaderBytes: Type.Integer({ minimum: 1024, default: DEFAULTS.maxHeaderBytes, description: `Request header block above this gets 431. Default ${DEFAULTS.maxHeaderBytes}.` }),
   shutdownGraceMs: Type.Integer({ minimum: 0, default: DEFAULTS.shutdownGraceMs, description: `On SIGTERM, in-flight requests get this long to finish. Default ${DEFAULTS.shutdownGraceMs}.` }),
   log: Type.Object({
-    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level. Logs are JSON on stdout; they never carry headers, bodies or query strings.' }),
     access: Type.Boolean({ default: true, description: 'One JSON line per request (route, side, status, duration, request id).' }),
-  }, { ...strict, default: {} }),
+  }, { ...strict, default: {}, description: 'Structured logging.' }),
   upstreams: Type.Record(Name, UpstreamSchema, { additionalProperties: false, description: 'Deployments by name; routes refer to them.' }),
   diffStore: DiffStoreSchema,
   routes: Type.Array(RouteSchema, { minItems: 1 }),
