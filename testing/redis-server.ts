@@ -48,7 +48,10 @@ export async function startRedisServer(): Promise<TestRedis> {
       '--databases', '16', '--loglevel', 'warning',
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     let spawnError: Error | undefined;
+    let stderr = '';
     child.once('error', (error) => { spawnError = error; });
+    // Drain stderr (an unread pipe keeps the event loop alive after the child exits); keep its start for messages.
+    child.stderr?.on('data', (chunk: Buffer) => { if (stderr.length < 4096) stderr += chunk.toString(); });
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && spawnError === undefined && child.exitCode === null) {
       if (await answersPing(port)) {
@@ -62,6 +65,7 @@ export async function startRedisServer(): Promise<TestRedis> {
             child.ref(); // unref'd while running so tests can exit; wait for it while stopping
             child.kill('SIGTERM');
             await exited;
+            child.stderr?.destroy();
           },
         };
       }
@@ -71,6 +75,8 @@ export async function startRedisServer(): Promise<TestRedis> {
       throw new Error(`cannot start ${binary}: ${spawnError.message}. Install redis-server (apt-get install redis-server).`);
     }
     child.kill('SIGKILL');
+    child.stderr?.destroy();
+    if (stderr !== '' && !/Address already in use/i.test(stderr)) throw new Error(`${binary} failed: ${stderr.trim().split('\n')[0]}`);
   }
   throw new Error(`${binary} did not answer PING after 5 attempts`);
 }

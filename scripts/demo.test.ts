@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startDemo, forwardAuthCheck, withDatabase } from './demo.js';
+
+test('withDatabase points a Redis URL at another logical database', () => {
+  assert.equal(withDatabase('redis://127.0.0.1:6379', 1), 'redis://127.0.0.1:6379/1');
+  assert.equal(withDatabase('redis://:pw@h:1/3', 0), 'redis://:pw@h:1/0');
+});
+
+test('the demo serves forward-auth checks through figway for a token approved through figway', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'figway-demo-'));
+  const demo = await startDemo({ gatewayPort: 0, adminPort: 0, directory, logLevel: 'silent', adminToken: 'demo-test-token-0123456789' });
+  try {
+    const gateway = demo.figway.gatewayUrl;
+    assert.deepEqual(await forwardAuthCheck(gateway, 'never-registered'), { status: 401, body: '{"message":"Token not registered"}' });
+    const json = { 'content-type': 'application/json' };
+    const registered = await request(`${gateway}/api/register`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'Ada', email: 'ada@example.com', building: 'HQ', calls: 5 }) });
+    assert.ok([201, 202].includes(registered.statusCode));
+    await registered.body.dump();
+    const approved = await request(`${gateway}/api/approve`, { method: 'PUT', headers: json, body: JSON.stringify({ email: 'ada@example.com', token: 'demo-token-ada', limit: 100 }) });
+    assert.equal(approved.statusCode, 200);
+    await approved.body.dump();
+    assert.equal((await forwardAuthCheck(gateway, 'demo-token-ada')).status, 200);
+    // The demo files are real, editable configuration.
+    assert.match(await readFile(join(directory, 'weights.yaml'), 'utf8'), /auth: 50/);
+    const routes = await request(`${demo.figway.adminUrl}/api/routes`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
+    assert.deepEqual(((await routes.body.json()) as { routes: { name: string }[] }).routes.map((r) => r.name), ['registration', 'auth']);
+  } finally {
+    await demo.stop();
+    await rm(directory, { recursive: true, force: true });
+  }
+});
