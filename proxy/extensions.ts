@@ -1,11 +1,37 @@
 /**
  * defaultExtensions lists the features `figway start` plugs into the gateway: mirroring with response comparison
- * (proxy/mirror), so the data plane itself stays free of them.
+ * (proxy/mirror) and the Redis side-effect comparison (proxy/redis) it delegates to, so the data plane itself stays
+ * free of them.
  */
 import type { FigwayExtension, StartOptions } from './main.js';
-import { createMirrorExtension } from './mirror/extension.js';
+import type { Logger } from 'pino';
+import type { GatewayMetrics } from './metrics.js';
+import { createMirrorExtension, type MirrorExtensionOptions } from './mirror/extension.js';
+import { createRedisSideEffects, type RedisSideEffects, type RedisSideEffectsOptions } from './redis/checker.js';
+
+/** ComparisonExtensions are the mirror and the Redis checker, wired to each other. */
+export interface ComparisonExtensions {
+  extensions: FigwayExtension[];
+  mirror: ReturnType<typeof createMirrorExtension>;
+  redis: RedisSideEffects;
+}
+
+/** createComparisonExtensions builds the mirror with the Redis checker as its side-effect checker (tests pass options). */
+export function createComparisonExtensions(
+  context: { logger: Logger; metrics: GatewayMetrics },
+  options: { mirror?: Partial<MirrorExtensionOptions>; redis?: Partial<RedisSideEffectsOptions> } = {},
+): ComparisonExtensions {
+  // The checker records Mode 2 findings into the mirror's diff store, which exists once a snapshot is applied.
+  let mirror: ReturnType<typeof createMirrorExtension> | undefined;
+  const redis = createRedisSideEffects({
+    logger: context.logger, metrics: context.metrics.registry, store: () => mirror?.store(), ...options.redis,
+  });
+  mirror = createMirrorExtension({ logger: context.logger, metrics: context.metrics, sideEffects: redis, ...options.mirror });
+  // The checker compiles key templates and store URLs per snapshot; it must see a snapshot before the mirror uses it.
+  const redisExtension: FigwayExtension = { applied: (snapshot) => redis.applied(snapshot) };
+  return { extensions: [redisExtension, mirror], mirror, redis };
+}
 
 /** defaultExtensions returns the extensions of a production figway. */
-export const defaultExtensions: NonNullable<StartOptions['extensions']> = async ({ logger, metrics }): Promise<FigwayExtension[]> => [
-  createMirrorExtension({ logger, metrics }),
-];
+export const defaultExtensions: NonNullable<StartOptions['extensions']> = async ({ logger, metrics }): Promise<FigwayExtension[]> =>
+  createComparisonExtensions({ logger, metrics }).extensions;

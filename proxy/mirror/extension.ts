@@ -22,10 +22,22 @@ import {
 } from '../../shadow-report/index.js';
 import type { CapturedRequest, CapturedResponse, Finding, Side } from '../../shadow-report/types.js';
 
+/** SideEffectRequest is the mirrored request as key templates over the request body (`{body.token}`) need it. */
+export interface SideEffectRequest {
+  method: string;
+  path: string;
+  body: Buffer;
+}
+
 /** SideEffectHandle compares what the two sides wrote for one mirrored request. */
 export interface SideEffectHandle {
-  /** compare reads the declared keys after both answers; findings are legacy-vs-new. */
-  compare(primary: { side: Side; response: CapturedResponse }, shadow: { side: Side; response: CapturedResponse }): Promise<Finding[]>;
+  /**
+   * compare reads the declared keys after both answers; findings are legacy-vs-new. null means concurrent traffic
+   * changed what the shadow was seeded with: the whole comparison is dropped (the checker counts why).
+   */
+  compare(primary: { side: Side; response: CapturedResponse }, shadow: { side: Side; response: CapturedResponse }, request?: SideEffectRequest): Promise<Finding[] | null>;
+  /** beforeShadow runs after the primary answered, right before the shadow request is sent (reads the primary's writes, seeds the shadow store). */
+  beforeShadow?(request: SideEffectRequest, primary: { side: Side; response: CapturedResponse }): Promise<void>;
   /** release frees what prepare took (connections, locks) when no comparison happens. */
   release(): void;
 }
@@ -37,7 +49,7 @@ export interface SideEffectChecker {
   /** prepare is awaited before the primary is forwarded; it must bound its own time and resolve undefined to skip. */
   prepare(context: ExchangeContext, shadowTarget: 'shadow-deployment' | 'other-side'): Promise<SideEffectHandle | undefined>;
   /** observeLive lets Mode 2 (no mirror) look at live exchanges; returns an observer or undefined. */
-  observeLive?(context: ExchangeContext): ExchangeObserver | undefined;
+  observeLive?(context: ExchangeContext): ExchangeObserver | undefined | Promise<ExchangeObserver | undefined>;
   close(): Promise<void>;
 }
 
@@ -139,13 +151,14 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
       const mirror = route.config.mirror;
       const state = routes.get(route.name);
       if (mirror === undefined || state === undefined) return sideEffects?.observeLive?.(context);
-      if (!mirror.methods.includes(context.method)) return undefined;
+      // A request that is not mirrored may still be a live (Mode 2) Redis check.
+      if (!mirror.methods.includes(context.method)) return sideEffects?.observeLive?.(context);
       const contentLength = Number(context.req.headers['content-length'] ?? 0);
       if (contentLength > mirror.maxBodyBytes) {
         comparisonMetrics.dropped(route.name, 'body-too-large');
         return undefined;
       }
-      if (!state.sample()) return undefined;
+      if (!state.sample()) return sideEffects?.observeLive?.(context);
       if (state.inFlight >= mirror.maxInFlight) {
         comparisonMetrics.dropped(route.name, 'in-flight-cap');
         return undefined;
@@ -230,6 +243,13 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
     }
     const request: CapturedRequest = { method: context.method, path: context.target, headers: flatToRecord(context.headers), body };
     const shadowHeaders = [...context.headers, DEFAULTS.shadowHeader, '1'];
+    if (handle?.beforeShadow !== undefined && servedBy === context.selection.side) {
+      try {
+        await handle.beforeShadow({ method: context.method, path: context.target, body }, { side: servedBy, response: primary });
+      } catch (error) {
+        logger.warn({ err: error, route: route.name }, 'shadow store preparation failed');
+      }
+    }
     const result: ShadowResult = await sendShadow({
       target, method: context.method, path: context.target, headers: shadowHeaders, body,
       timeoutMs: mirror.timeoutMs, maxBodyBytes: route.config.compare.maxBodyBytes,
@@ -238,7 +258,9 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
     if (handle !== undefined) {
       if ('response' in result && servedBy === context.selection.side) {
         try {
-          extraFindings = await handle.compare({ side: servedBy, response: primary }, { side: shadowSide, response: result.response });
+          const found = await handle.compare({ side: servedBy, response: primary }, { side: shadowSide, response: result.response }, { method: context.method, path: context.target, body });
+          if (found === null) return;
+          extraFindings = found;
         } catch (error) {
           logger.warn({ err: error, route: route.name }, 'Redis comparison failed');
         }
