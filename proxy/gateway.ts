@@ -159,14 +159,28 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.dispatch();
   }
 
+  /**
+   * bodyForUpstream picks the cheapest safe body: with a Content-Length (already checked against the limit, and
+   * enforced by Node's parser) and nobody copying it, the request stream itself; otherwise a generator that counts
+   * bytes against the limit and copies chunks for an observer.
+   */
+  private bodyForUpstream(): Dispatcher.DispatchOptions['body'] {
+    if (!this.context.hasBody) return null;
+    if (this.req.headers['content-length'] !== undefined && this.observer === undefined) {
+      this.req.once('end', () => this.requestBodyDone());
+      return this.req;
+    }
+    // undici accepts async iterables as bodies at run time; its types only list streams.
+    return bodyOf(this.req, this.route.config.maxBodyBytes, this) as unknown as Dispatcher.DispatchOptions['body'];
+  }
+
   private dispatch(): void {
     const route = this.route;
     const options: Dispatcher.DispatchOptions = {
       method: this.context.method as Dispatcher.HttpMethod,
       path: this.target.basePath + this.context.target,
       headers: this.context.headers,
-      // undici accepts async iterables as bodies at run time; its types only list streams.
-      body: this.context.hasBody ? (bodyOf(this.req, route.config.maxBodyBytes, this) as unknown as Dispatcher.DispatchOptions['body']) : null,
+      body: this.bodyForUpstream(),
       headersTimeout: route.config.timeouts.responseMs,
       bodyTimeout: route.config.timeouts.bodyMs,
     };
@@ -347,7 +361,7 @@ class GatewayCore {
     const exchange = new Exchange(this, req, res, route, context, started);
 
     const plugins = this.options.plugins;
-    if (plugins === undefined || plugins.length === 0) {
+    if (plugins === undefined || plugins.length === 0 || !route.observed) {
       exchange.start();
       return;
     }

@@ -33,6 +33,8 @@ export interface CompiledRoute {
   /** Shadow deployments (isolated mirroring), when declared. */
   shadowTargets: Partial<Record<Side, UpstreamTarget>>;
   needsClientAddress: boolean;
+  /** True when plugins may want to observe this route (it mirrors or declares Redis keys); false skips them. */
+  observed: boolean;
 }
 
 /** RuntimeSnapshot is everything a request needs, immutable once built. */
@@ -134,6 +136,7 @@ export function buildSnapshot(config: FigwayConfig, weights: ReadonlyMap<string,
       targets,
       shadowTargets,
       needsClientAddress: route.sticky !== undefined && 'clientAddress' in route.sticky,
+      observed: route.mirror !== undefined || route.redis !== undefined,
     };
   });
   pools.retainOnly(used);
