@@ -145,7 +145,8 @@ export function createComparator(opts: ComparatorOptions): Comparator {
       session.scanResponse(candidate.response);
       const findings = session.findings(raw);
       if (learn) learner.observe(route, findings, roots);
-      const judged = judge(findings, config, learn ? learner.view(route) : undefined, { method: request.method, path: request.path });
+      // The learner is always consulted: with learnNoise off it only knows noise measured against a second legacy instance.
+      const judged = judge(findings, config, learner?.view(route), { method: request.method, path: request.path });
       const rec: ComparisonRecord = {
         ...base,
         result: judged.result === 'match' && cmp.skipped !== undefined ? 'skipped' : judged.result,

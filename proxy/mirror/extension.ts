@@ -166,11 +166,20 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
       state.inFlight++;
       const isolated = mirror.sideEffects === 'isolated';
       if (sideEffects !== undefined && sideEffects.applies(route)) {
+        // An isolated shadow answers from its own store: unless that store was seeded for this request, its answer
+        // would differ for reasons that are not regressions, so an unprepared request is not mirrored at all.
+        // prepare() counts its own skip reasons (snapshot timeout, store down); only a rejection is counted here.
+        const unprepared = (reason?: string): ExchangeObserver | undefined => {
+          if (!isolated) return createObserver(context, state, undefined);
+          state.inFlight--;
+          if (reason !== undefined) comparisonMetrics.dropped(route.name, reason);
+          return undefined;
+        };
         return sideEffects.prepare(context, isolated ? 'shadow-deployment' : 'other-side').then(
-          (handle) => createObserver(context, state, handle),
+          (handle) => (handle === undefined ? unprepared() : createObserver(context, state, handle)),
           (error: unknown) => {
-            logger.warn({ err: error, route: route.name }, 'side-effect preparation failed; mirroring without the Redis comparison');
-            return createObserver(context, state, undefined);
+            logger.warn({ err: error, route: route.name }, 'side-effect preparation failed');
+            return unprepared('shadow-store-not-seeded');
           },
         );
       }
