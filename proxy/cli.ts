@@ -22,7 +22,7 @@ Usage:
   figway weights set <route> <percent> [-c figway.yaml]
                                                 write one route's weight (atomic, comments kept); a running figway reloads it
   figway weights show [-c figway.yaml]          print the weights in force
-  figway traffic --url <gateway url> [--requests N] [--seconds S] [--clients N]
+  figway traffic --url <gateway url> [--requests N] [--seconds S] [--clients N] [--concurrency N]
                                                 send bounded, realistic Pesto traffic through a gateway
   figway help                                   this text
 
@@ -149,7 +149,7 @@ async function weights(args: string[]): Promise<number> {
 async function traffic(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { url: { type: 'string' }, requests: { type: 'string' }, seconds: { type: 'string' }, clients: { type: 'string' }, seed: { type: 'string' } },
+    options: { url: { type: 'string' }, requests: { type: 'string' }, seconds: { type: 'string' }, clients: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' } },
   });
   const url = values.url ?? process.env.FIGWAY_URL ?? 'http://127.0.0.1:8080';
   const { runPestoTraffic } = await import('../scripts/pesto-traffic.js');
@@ -159,6 +159,7 @@ async function traffic(args: string[]): Promise<number> {
     maxDurationMs: Number(values.seconds ?? 60) * 1000,
     clients: Number(values.clients ?? 50),
     seed: Number(values.seed ?? 1),
+    ...(values.concurrency === undefined ? {} : { concurrency: Number(values.concurrency) }),
   });
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   return 0;

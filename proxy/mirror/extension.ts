@@ -36,8 +36,8 @@ export interface SideEffectHandle {
    * changed what the shadow was seeded with: the whole comparison is dropped (the checker counts why).
    */
   compare(primary: { side: Side; response: CapturedResponse }, shadow: { side: Side; response: CapturedResponse }, request?: SideEffectRequest): Promise<Finding[] | null>;
-  /** beforeShadow runs after the primary answered, right before the shadow request is sent (reads the primary's writes, seeds the shadow store). */
-  beforeShadow?(request: SideEffectRequest, primary: { side: Side; response: CapturedResponse }): Promise<void>;
+  /** beforeShadow runs after the primary answered, right before the shadow request (reads the primary's writes, seeds the shadow store); false: do not send it. */
+  beforeShadow?(request: SideEffectRequest, primary: { side: Side; response: CapturedResponse }): Promise<boolean>;
   /** release frees what prepare took (connections, locks) when no comparison happens. */
   release(): void;
 }
@@ -156,12 +156,13 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
       const contentLength = Number(context.req.headers['content-length'] ?? 0);
       if (contentLength > mirror.maxBodyBytes) {
         comparisonMetrics.dropped(route.name, 'body-too-large');
-        return undefined;
+        return sideEffects?.observeLive?.(context);
       }
       if (!state.sample()) return sideEffects?.observeLive?.(context);
       if (state.inFlight >= mirror.maxInFlight) {
         comparisonMetrics.dropped(route.name, 'in-flight-cap');
-        return undefined;
+        // Not mirrored, but it still writes: the Redis checker must know, or overlapping comparisons would be falsified.
+        return sideEffects?.observeLive?.(context);
       }
       state.inFlight++;
       const isolated = mirror.sideEffects === 'isolated';
@@ -169,11 +170,11 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
         // An isolated shadow answers from its own store: unless that store was seeded for this request, its answer
         // would differ for reasons that are not regressions, so an unprepared request is not mirrored at all.
         // prepare() counts its own skip reasons (snapshot timeout, store down); only a rejection is counted here.
-        const unprepared = (reason?: string): ExchangeObserver | undefined => {
+        const unprepared = (reason?: string): ExchangeObserver | undefined | Promise<ExchangeObserver | undefined> => {
           if (!isolated) return createObserver(context, state, undefined);
           state.inFlight--;
           if (reason !== undefined) comparisonMetrics.dropped(route.name, reason);
-          return undefined;
+          return sideEffects.observeLive?.(context);
         };
         return sideEffects.prepare(context, isolated ? 'shadow-deployment' : 'other-side').then(
           (handle) => (handle === undefined ? unprepared() : createObserver(context, state, handle)),
@@ -253,10 +254,17 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
     const request: CapturedRequest = { method: context.method, path: context.target, headers: flatToRecord(context.headers), body };
     const shadowHeaders = [...context.headers, DEFAULTS.shadowHeader, '1'];
     if (handle?.beforeShadow !== undefined && servedBy === context.selection.side) {
+      let prepared = false;
       try {
-        await handle.beforeShadow({ method: context.method, path: context.target, body }, { side: servedBy, response: primary });
+        prepared = await handle.beforeShadow({ method: context.method, path: context.target, body }, { side: servedBy, response: primary });
       } catch (error) {
         logger.warn({ err: error, route: route.name }, 'shadow store preparation failed');
+      }
+      if (!prepared && mirror.sideEffects === 'isolated') {
+        // Its store was not seeded for this request (or another comparison owns its keys): a shadow sent now would
+        // write into that comparison's state and answer from the wrong one. The checker counted why.
+        handle.release();
+        return;
       }
     }
     const result: ShadowResult = await sendShadow({

@@ -156,7 +156,12 @@ export function createRedisSideEffects(options: RedisSideEffectsOptions): RedisS
   // Production keys named by requests before they were forwarded, with a sequence number: a primary's read of a
   // key that a later request may already have changed is not trusted.
   let touchSequence = 0;
-  const touches = new Map<string, Array<{ sequence: number; at: number }>>();
+  // `until` closes a request's window: its answer plus settleMs (services that write after answering). A window
+  // still open when a mirrored request snapshots its keys means that snapshot may miss a write.
+  const touches = new Map<string, Array<{ sequence: number; at: number; until: number }>>();
+  const openWindows = new Map<number, Array<{ until: number }>>();
+  /** Upper bound of a window whose request never reported its end (its entry must not block comparisons forever). */
+  const MAX_WINDOW_MS = 10_000;
   const MAX_TOUCHES = 100_000;
   const TOUCHES_PER_KEY = 64;
 
@@ -187,16 +192,60 @@ export function createRedisSideEffects(options: RedisSideEffectsOptions): RedisS
   /** touch records that a request may write `keys` from `at` (performance.now()) on; returns its sequence number. */
   function touch(url: string, keys: readonly string[], at = performance.now()): number {
     const sequence = ++touchSequence;
+    const entries: Array<{ until: number }> = [];
     for (const key of keys) {
       const id = `${url}\u0000${key}`;
       const list = touches.get(id) ?? [];
       touches.delete(id); // re-insert: Map order is the eviction order
-      list.push({ sequence, at });
+      const entry = { sequence, at, until: at + MAX_WINDOW_MS };
+      entries.push(entry);
+      list.push(entry);
       if (list.length > TOUCHES_PER_KEY) list.shift();
       touches.set(id, list);
     }
     while (touches.size > MAX_TOUCHES) touches.delete(touches.keys().next().value!);
+    if (entries.length > 0) openWindows.set(sequence, entries);
+    while (openWindows.size > MAX_TOUCHES) openWindows.delete(openWindows.keys().next().value!);
     return sequence;
+  }
+
+  /** closeWindow records when a request's writes are over (its answer plus settleMs). */
+  function closeWindow(sequence: number, until = performance.now()): void {
+    const entries = openWindows.get(sequence);
+    if (entries === undefined) return;
+    openWindows.delete(sequence);
+    for (const entry of entries) entry.until = Math.min(entry.until, until);
+  }
+
+  /** writingAt: was a request other than `sequence`/`own` still possibly writing the key at `at`? */
+  function writingAt(url: string, key: string, sequence: number, own: number, at: number): boolean {
+    return (touches.get(`${url}\u0000${key}`) ?? []).some((entry) => entry.sequence < sequence && entry.sequence !== own && entry.until >= at);
+  }
+
+  /**
+   * unmirroredObserver announces the keys of a request that is not mirrored on an isolated route: it writes the
+   * production store like any other, so a mirrored request's snapshot or read overlapping it must not be trusted.
+   */
+  function unmirroredObserver(context: ExchangeContext, plan: RoutePlan): ExchangeObserver | undefined {
+    const url = plan.stores[context.selection.side].production;
+    if (url === undefined) return undefined;
+    const startedAt = performance.now();
+    const keys = nameKeys(plan, requestView(context, undefined), undefined).filter((key) => key !== EMPTY_KEY);
+    const sequences = keys.length === 0 ? [] : [touch(url, keys, startedAt)];
+    const readsBody = context.hasBody && plan.keys.some((key) => key.template.parts.some((part) => 'alternatives' in part && part.alternatives.some((source) => source.kind === 'body')));
+    if (sequences.length === 0 && !readsBody) return undefined;
+    const done = (): void => { for (const sequence of sequences) closeWindow(sequence, performance.now() + plan.settleMs); };
+    return {
+      ...(readsBody ? {
+        requestBodyLimit: LIVE_REQUEST_BODY_LIMIT,
+        // Keys named by the body (approve/revoke name the token there) count from the request's start.
+        onRequestBody(body: Buffer | undefined) {
+          const more = nameKeys(plan, requestView(context, body), undefined).filter((key) => key !== EMPTY_KEY && !keys.includes(key));
+          if (more.length > 0) sequences.push(touch(url, more, startedAt));
+        },
+      } : {}),
+      onResponseStart() {}, onResponseData() {}, onResponseEnd: done, onAbort: done,
+    };
   }
 
   /** touchedAfter: did a later request than `sequence` start writing the key before `readAt`? */
@@ -315,8 +364,11 @@ export function createRedisSideEffects(options: RedisSideEffectsOptions): RedisS
     // the shadow store keeps what the shadow deployment itself wrote for them on earlier mirrored requests.
     const resolved = await resolveKeys(plan, requestView(context, undefined), undefined, production, now());
     const keys = [...new Set([...resolved.values()].map((entry) => entry.key))].filter((key) => key !== EMPTY_KEY);
+    const snapshotAt = performance.now();
     const [emptyBefore, ...snapshots] = await snapshotKeys(production, [EMPTY_KEY, ...keys]);
     const sequence = touch(productionUrl, keys);
+    // An earlier request whose answer (plus settleMs) had not come when we took the snapshot may still write.
+    const earlierStillWriting = keys.some((key) => writingAt(productionUrl, key, sequence, 0, snapshotAt));
     // Another primary on the same keys still in flight may write after our snapshot: those keys are not compared.
     const serving = enter(productionUrl, keys);
     const leaveTimer = setTimeout(serving.leave, (context.route.config.mirror?.timeoutMs ?? DEFAULTS.mirrorTimeoutMs) * 4 + plan.settleMs + 5_000);
@@ -335,13 +387,16 @@ export function createRedisSideEffects(options: RedisSideEffectsOptions): RedisS
     return {
       async beforeShadow(request, primary) {
         try {
-          if (primary.side !== primarySide) return;
+          if (primary.side !== primarySide) return false;
           const view = requestView(context, request.body);
           // Keys named by the body or the answer are known only now: announce them at once (the primary has written).
-          ownTouch = touch(productionUrl, nameKeys(plan, view, primary.response).filter((key) => !keys.includes(key)));
+          // Announced as of the snapshot: the primary may have written them any time after it.
+          ownTouch = touch(productionUrl, nameKeys(plan, view, primary.response).filter((key) => !keys.includes(key)), snapshotAt);
           // The primary's writes are read as soon as it answered (plus settleMs): later client requests keep
           // changing production while the shadow runs. A key another request touched meanwhile is left out.
           await delay(plan.settleMs);
+          closeWindow(sequence);
+          closeWindow(ownTouch);
           const productionNow = await pool.ready(productionUrl);
           primaryKeys = await resolveKeys(plan, view, primary.response, productionNow, now());
           readAt = performance.now();
@@ -349,7 +404,7 @@ export function createRedisSideEffects(options: RedisSideEffectsOptions): RedisS
           // Another request named one of these keys between our snapshot and this read: production may hold its
           // write, and the shadow would be seeded with a state the primary did not see. Neither the keys nor the
           // answers would compare fairly, so the whole comparison is dropped (counted) once the shadow is done.
-          concurrentWrite = [...primaryKeys.values()].some((entry) => (serving.busy && keys.includes(entry.key))
+          concurrentWrite = earlierStillWriting || [...primaryKeys.values()].some((entry) => (serving.busy && keys.includes(entry.key))
             || touchedAfter(productionUrl, entry.key, sequence, readAt, ownTouch));
           const [emptyAfter] = await snapshotKeys(productionNow, [EMPTY_KEY]);
           if (emptyAfter !== undefined && emptyAfter.payload !== null && !samePayload(emptyBefore, emptyAfter)) {
@@ -364,13 +419,15 @@ export function createRedisSideEffects(options: RedisSideEffectsOptions): RedisS
           if (!lease.acquired) {
             // An earlier mirrored request still owns one of these keys: seeding now would falsify its comparison.
             metrics.dropped(plan.route, 'redis-key-busy');
-            return;
+            return false;
           }
           await seedKeys(shadowStore, snapshots);
           [shadowEmptyBefore] = await snapshotKeys(shadowStore, [EMPTY_KEY]);
           ready = true;
+          return true;
         } catch (error) {
           skip(plan.route, error);
+          return false;
         } finally {
           leave();
         }
@@ -408,6 +465,9 @@ export function createRedisSideEffects(options: RedisSideEffectsOptions): RedisS
       release() {
         leave();
         lease?.release();
+        // Ended early (primary failed, client gone, shadow skipped): whatever it wrote is done within settleMs.
+        closeWindow(sequence, performance.now() + plan.settleMs);
+        closeWindow(ownTouch, performance.now() + plan.settleMs);
       },
     };
   }
@@ -546,7 +606,9 @@ export function createRedisSideEffects(options: RedisSideEffectsOptions): RedisS
     },
     observeLive(context) {
       const plan = planOf(context.route);
-      if (plan === undefined || plan.liveSampleRate <= 0) return undefined;
+      if (plan === undefined) return undefined;
+      if (context.route.config.mirror?.sideEffects === 'isolated') return unmirroredObserver(context, plan);
+      if (plan.liveSampleRate <= 0) return undefined;
       const url = plan.stores[context.selection.side].production;
       if (url === undefined) return undefined;
       if (!liveSampler(plan)()) return undefined;
