@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
-import { stopTestRedis } from './test-redis.js';
 import { INTENDED_CHANGES, INTENDED_CHANGE_IDS, type IntendedChangeId } from './pesto-changes.js';
 import {
   COUNTER_TTL_SECONDS, TRIAL_EMAIL_PATTERN, TRIAL_TOKEN_PATTERN, TRIAL_TTL_SECONDS, WAITING_LIST_KEY, counterKey, monthOf,
@@ -469,7 +468,7 @@ export function runPestoContractSuite(implementation: PestoImplementation): void
     after(async () => {
       await urls.close();
       redis.disconnect();
-      await stopTestRedis(server);
+      await server.stop();
     });
     beforeEach(async () => {
       await redis.flushdb();

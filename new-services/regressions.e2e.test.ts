@@ -7,7 +7,6 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
-import { stopTestRedis } from '../legacy-adapters/test-redis.js';
 import { WAITING_LIST_KEY } from '../legacy-adapters/pesto-model.js';
 import { createLegacyRegistration } from '../legacy-adapters/registration/service.js';
 import { createNewAuth } from './auth/service.js';
@@ -46,7 +45,7 @@ describe('historical regressions, end to end', () => {
     await Promise.all(apps.map((app) => app.close()));
     await sink.close();
     redis.disconnect();
-    await stopTestRedis(server);
+    await server.stop();
   });
   beforeEach(async () => {
     await redis.flushdb();

@@ -39,7 +39,8 @@ const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
 
 /** createAdminServer builds the admin fastify app (not yet listening). */
 export async function createAdminServer(options: AdminOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  // Unknown body fields are rejected, as in the config files (fastify's default would silently strip them).
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false } } });
   const expected = options.token;
 
   app.addHook('onRequest', async (request, reply) => {

@@ -100,3 +100,16 @@ test('on SIGTERM figway stops accepting, finishes in-flight requests and exits 0
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('figway traffic refuses bad numbers and non-loopback targets with a message, without sending anything', async () => {
+  const badNumbers = await run(process.execPath, [CLI, 'traffic', '--requests', 'abc', '--concurrency', '0']).then(
+    () => assert.fail('should exit non-zero'), (error: { code: number; stderr: string }) => error);
+  assert.equal(badNumbers.code, 2);
+  assert.match(badNumbers.stderr, /--requests must be a whole number above 0, not "abc"/);
+  assert.match(badNumbers.stderr, /--concurrency must be a whole number above 0, not "0"/);
+  const remote = await run(process.execPath, [CLI, 'traffic', '--url', 'http://10.0.0.1:8080', '--requests', '5']).then(
+    () => assert.fail('should exit non-zero'), (error: { code: number; stderr: string }) => error);
+  assert.equal(remote.code, 1);
+  assert.match(remote.stderr, /^figway traffic: .*loopback/m);
+  assert.doesNotMatch(remote.stderr, /\n\s+at /);
+});

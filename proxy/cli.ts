@@ -146,23 +146,47 @@ async function weights(args: string[]): Promise<number> {
   }
 }
 
+/** positiveInteger reads an optional whole-number option, or explains what is wrong with it. */
+function positiveInteger(name: string, value: string | undefined, fallback: number): number | string {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  return Number.isInteger(number) && number > 0 ? number : `--${name} must be a whole number above 0, not "${value}"`;
+}
+
 async function traffic(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { url: { type: 'string' }, requests: { type: 'string' }, seconds: { type: 'string' }, clients: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' } },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { url: { type: 'string' }, requests: { type: 'string' }, seconds: { type: 'string' }, clients: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' } },
+    }));
+  } catch (error) {
+    process.stderr.write(`figway traffic: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const numbers = {
+    requests: positiveInteger('requests', values.requests, 2000),
+    seconds: positiveInteger('seconds', values.seconds, 60),
+    clients: positiveInteger('clients', values.clients, 50),
+    seed: positiveInteger('seed', values.seed, 1),
+    concurrency: positiveInteger('concurrency', values.concurrency, 8),
+  };
+  const invalid = Object.values(numbers).filter((value): value is string => typeof value === 'string');
+  if (invalid.length > 0) {
+    for (const message of invalid) process.stderr.write(`figway traffic: ${message}\n`);
+    return 2;
+  }
+  const { requests, seconds, clients, seed, concurrency } = numbers as Record<keyof typeof numbers, number>;
   const url = values.url ?? process.env.FIGWAY_URL ?? 'http://127.0.0.1:8080';
   const { runPestoTraffic } = await import('../scripts/pesto-traffic.js');
-  const summary = await runPestoTraffic({
-    baseUrl: url,
-    maxRequests: Number(values.requests ?? 2000),
-    maxDurationMs: Number(values.seconds ?? 60) * 1000,
-    clients: Number(values.clients ?? 50),
-    seed: Number(values.seed ?? 1),
-    ...(values.concurrency === undefined ? {} : { concurrency: Number(values.concurrency) }),
-  });
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  return 0;
+  try {
+    const summary = await runPestoTraffic({ baseUrl: url, maxRequests: requests, maxDurationMs: seconds * 1000, clients, seed, concurrency });
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`figway traffic: ${(error as Error).message}\n`);
+    return 1;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -313,6 +313,14 @@ test('the weight API writes the file atomically, keeps comments and applies the 
   });
   assert.equal(bad.statusCode, 400);
   assert.match(await bad.body.text(), /CONFIG_UNKNOWN_ROUTE/);
+  for (const body of ['not json', '{"weight":"x"}', '{}', '{"weight":5,"extra":1}', '{"weight":1.005}', '{"weight":140}']) {
+    const rejected = await request(`${figway.adminUrl}/api/routes/api/weight`, {
+      method: 'PUT', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body,
+    });
+    assert.equal(rejected.statusCode, 400, body);
+    assert.equal(((await rejected.body.json()) as { error: { code: string } }).error.code, 'ADMIN_BAD_WEIGHT', body);
+  }
+  assert.equal(figway.manager.snapshot().routes.find((r) => r.name === 'api')!.weight, 12.5, 'rejected edits change nothing');
   await writeFile(figway.weightsPath, original);
   await figway.manager.reloadWeights();
 });

@@ -62,7 +62,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   }
   const productionUrl = withDatabase(redisUrl, 0);
   const shadowUrl = withDatabase(redisUrl, 1);
-  const stack = await startPestoStack({ redisUrl: productionUrl, shadowRedisUrl: shadowUrl, regressions: options.regressions ?? [], logLevel: options.logLevel ?? 'warn' });
+  let stack: PestoStack;
+  try {
+    stack = await startPestoStack({ redisUrl: productionUrl, shadowRedisUrl: shadowUrl, regressions: options.regressions ?? [], logLevel: options.logLevel ?? 'warn' });
+  } catch (error) {
+    await ownRedis?.stop();
+    throw error;
+  }
   const shadow = stack.urls.shadow!;
 
   const directory = resolve(options.directory ?? '.figway-demo');
@@ -166,6 +172,13 @@ async function main(): Promise<void> {
     },
   });
   const regressions = values.regressions.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const [flag, value] of [['--port', values.port], ['--admin-port', values['admin-port']]] as const) {
+    if (value !== undefined && !(Number.isInteger(Number(value)) && Number(value) >= 0 && Number(value) <= 65535)) {
+      process.stderr.write(`demo: ${flag} must be a port number (0–65535), not "${value}"\n`);
+      process.exitCode = 2;
+      return;
+    }
+  }
   let demo: Demo;
   try {
     demo = await startDemo({

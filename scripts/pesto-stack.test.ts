@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
-import { stopTestRedis } from '../legacy-adapters/test-redis.js';
 import { startPestoStack } from './pesto-stack.js';
 
 describe('startPestoStack', () => {
   let server: TestRedis;
   before(async () => { server = await startRedisServer(); });
-  after(async () => { await stopTestRedis(server); });
+  after(async () => { await server.stop(); });
 
   it('starts the four services, the mail sink and shadow twins on their own store, and stops them', async () => {
     const stack = await startPestoStack({ redisUrl: `${server.url}/0`, shadowRedisUrl: `${server.url}/1`, regressions: ['token-casing'], logLevel: 'fatal' });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
-import { stopTestRedis } from '../legacy-adapters/test-redis.js';
 import { startPestoStack, type PestoStack } from './pesto-stack.js';
 import { runPestoTraffic } from './pesto-traffic.js';
 
@@ -14,7 +13,7 @@ describe('runPestoTraffic', () => {
   });
   after(async () => {
     await stack.stop();
-    await stopTestRedis(server);
+    await server.stop();
   });
 
   it('drives the legacy services through every auth outcome and stops at maxRequests', async () => {

@@ -156,15 +156,3 @@ export async function waitForPort(child: Child, port: number, timeoutMs = 10_000
 /** sleep waits `ms` milliseconds. */
 export { sleep };
 
-/**
- * keepAlive holds the event loop open until `work` settles. testing/redis-server.ts unrefs its child, so awaiting
- * its stop() with nothing else pending would end the process early (exit code 13).
- */
-export async function keepAlive<T>(work: Promise<T>): Promise<T> {
-  const timer = setInterval(() => undefined, 1000);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
-}

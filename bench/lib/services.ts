@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startRedisServer, freePort } from '../../testing/redis-server.js';
-import { keepAlive, onCleanup, sleep, startNode, waitForPort } from './children.js';
+import { onCleanup, sleep, startNode, waitForPort } from './children.js';
 import { rss } from './proc.js';
 import { distDir } from './paths.js';
 
@@ -47,7 +47,7 @@ export async function measureServices(loadSeconds: number): Promise<ServiceMemor
     for (const [name, entry] of present) results.push({ name, entry, note: `skipped: ${(error as Error).message}` });
     return results;
   }
-  onCleanup(() => keepAlive(redis.stop()));
+  onCleanup(() => redis.stop());
   for (const [name, entry] of present) {
     const port = await freePort();
     const child = startNode(name, join(distDir, entry), [], {
@@ -67,6 +67,6 @@ export async function measureServices(loadSeconds: number): Promise<ServiceMemor
       await child.stop();
     }
   }
-  await keepAlive(redis.stop());
+  await redis.stop();
   return results;
 }

@@ -15,7 +15,8 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { DiffStoreConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/schema.js';
 import { createCounterSampler } from './sampler.js';
-import { capturedHeaders, sendShadow, type ShadowResult } from './shadow-request.js';
+import { sendShadow, type ShadowResult } from './shadow-request.js';
+import { ResponseCapture } from './response-capture.js';
 import {
   createComparator, createComparisonMetrics, createMemoryDiffStore, createNoiseLearner, createRedactor, createRedisDiffStore,
   type Comparator, type ComparisonMetrics, type DiffStore, type NoiseLearner, type Redactor,
@@ -193,12 +194,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
     const mirror = route.config.mirror!;
     const compareLimit = route.config.compare.maxBodyBytes;
     let requestBody: Buffer | undefined | null = null; // null: not yet known
-    let status = 0;
-    let headers: Record<string, string | string[]> = {};
-    let servedBy: Side = context.selection.side;
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let truncated = false;
+    const capture = new ResponseCapture(compareLimit, context.selection.side);
     let released = false;
     const release = (reason: string | undefined): void => {
       if (released) return;
@@ -214,24 +210,14 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
       onRequestBody(body) {
         requestBody = body;
       },
-      onResponseStart(statusCode, rawHeaders, side) {
-        status = statusCode;
-        headers = capturedHeaders(rawHeaders);
-        servedBy = side;
-      },
-      onResponseData(chunk) {
-        if (truncated) return;
-        bytes += chunk.length;
-        if (bytes > compareLimit) { truncated = true; return; }
-        chunks.push(Buffer.from(chunk));
-      },
+      onResponseStart: (statusCode, rawHeaders, side) => capture.start(statusCode, rawHeaders, side),
+      onResponseData: (chunk) => capture.data(chunk),
       onResponseEnd() {
         if (requestBody === null || requestBody === undefined) {
           release(requestBody === undefined ? 'body-too-large' : 'body-incomplete');
           return;
         }
-        const primary: CapturedResponse = { status, headers, body: Buffer.concat(chunks), ...(truncated ? { truncated: true } : {}) };
-        void runShadow(context, state, requestBody, servedBy, primary, handle).finally(() => release(undefined));
+        void runShadow(context, state, requestBody, capture.side, capture.response(), handle).finally(() => release(undefined));
       },
       onAbort(reason) {
         release(reason === 'client-closed' ? 'client-closed' : 'primary-failed');

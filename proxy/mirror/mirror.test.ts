@@ -201,5 +201,10 @@ test('canary secrets never reach the diff store, the admin API or the logs', asy
     logLines.join(''),
   ].join('\n');
   assert.ok(everything.includes('/pesto/login'), 'the sample was stored');
+  const access = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'request' && line.path === '/pesto/login');
+  assert.ok(access !== undefined, 'an access log line was written');
+  assert.deepEqual(Object.keys(access).filter((key) => ['route', 'side', 'status', 'durationMs', 'requestId', 'method'].includes(key)).sort(),
+    ['durationMs', 'method', 'requestId', 'route', 'side', 'status']);
+  assert.equal(access.route, 'pesto');
   for (const secret of [canary, 'canary-person@example.com']) assert.equal(everything.includes(secret), false, `${secret} leaked`);
 });

@@ -4,7 +4,6 @@ import { request } from 'undici';
 import { Redis } from 'ioredis';
 import { startTestFigway, type TestFigway } from '../../testing/figway.js';
 import { startRedisServer, type TestRedis } from '../../testing/redis-server.js';
-import { stopTestRedis } from '../../legacy-adapters/test-redis.js';
 import { createComparisonExtensions, type ComparisonExtensions } from '../extensions.js';
 import type { Sample } from '../../shadow-report/types.js';
 import { counterValue, dumpStore, startFakeService, startRedisOnPort, waitFor, type FakeServiceOptions } from './test-support.js';
@@ -22,7 +21,7 @@ before(async () => {
 
 after(async () => {
   for (const server of servers.reverse()) await server.close();
-  for (const store of stores) await stopTestRedis(store);
+  for (const store of stores) await store.stop();
 });
 
 async function fake(options: FakeServiceOptions): Promise<Fake> {
@@ -223,7 +222,7 @@ test('serving through a comparison-store outage: answers unchanged, comparisons 
   assert.equal(first.status, 200);
   assert.ok(await waitFor(async () => (await matches()) >= 1), 'compared while the store is up');
 
-  await stopTestRedis(shadowServer);
+  await shadowServer.stop();
   for (let i = 0; i < 5; i++) assert.deepEqual(await auth(), first, 'the client answer does not change');
   assert.ok(await waitFor(async () => (await unavailable()) >= 5), 'skips counted with their reason');
 

@@ -13,11 +13,11 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { parseKeyTemplate, type KeyTemplate } from '../config/key-template.js';
 import { DEFAULTS, type RedisKeyConfig, type RouteConfig } from '../config/schema.js';
+import { ResponseCapture } from '../mirror/response-capture.js';
 import type { ExchangeContext, ExchangeObserver } from '../gateway.js';
 import type { CompiledRoute, RuntimeSnapshot } from '../runtime.js';
 import type { SideEffectChecker, SideEffectHandle, SideEffectRequest } from '../mirror/extension.js';
 import { createCounterSampler } from '../mirror/sampler.js';
-import { capturedHeaders } from '../mirror/shadow-request.js';
 import { createComparisonMetrics, judge, type ComparisonMetrics } from '../../shadow-report/index.js';
 import type { CapturedResponse, ComparisonRecord, DiffStore, Finding, Side } from '../../shadow-report/types.js';
 import { createRedisClientPool, type RedisClientPool } from './clients.js';
@@ -543,35 +543,20 @@ export function createRedisSideEffects(options: RedisSideEffectsOptions): RedisS
   }
 
   function liveObserver(context: ExchangeContext, plan: RoutePlan, before: Map<string, KeySnapshot>): ExchangeObserver {
-    const limit = plan.compare.maxBodyBytes;
     let body: Buffer | undefined;
-    let status = 0;
-    let headers: Record<string, string | string[]> = {};
-    let side: Side = context.selection.side;
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let truncated = false;
+    const capture = new ResponseCapture(plan.compare.maxBodyBytes, context.selection.side);
     return {
       requestBodyLimit: LIVE_REQUEST_BODY_LIMIT,
       onRequestBody(captured) { body = captured; },
-      onResponseStart(statusCode, rawHeaders, servedBy) {
-        status = statusCode;
-        headers = capturedHeaders(rawHeaders);
-        side = servedBy;
-      },
-      onResponseData(chunk) {
-        if (truncated) return;
-        bytes += chunk.length;
-        if (bytes > limit) { truncated = true; return; }
-        chunks.push(Buffer.from(chunk));
-      },
+      onResponseStart: (statusCode, rawHeaders, servedBy) => capture.start(statusCode, rawHeaders, servedBy),
+      onResponseData: (chunk) => capture.data(chunk),
       onResponseEnd() {
+        const side = capture.side;
         const url = plan.stores[side].production;
         if (url === undefined) return;
         // After a failover the other side answered: its store is read, and what it wrote was not seen before.
         const seen = side === context.selection.side ? before : new Map<string, KeySnapshot>();
-        const response: CapturedResponse = { status, headers, body: Buffer.concat(chunks), ...(truncated ? { truncated: true } : {}) };
-        track(liveCheck(context, plan, url, seen, side, body, response));
+        track(liveCheck(context, plan, url, seen, side, body, capture.response()));
       },
       onAbort() { /* the client's exchange failed: nothing to check */ },
     };

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { startRedisServer, type TestRedis } from '../../testing/redis-server.js';
 import { startTestFigway, type TestFigway } from '../../testing/figway.js';
-import { stopTestRedis } from '../../legacy-adapters/test-redis.js';
 import { pestoRoutes, pestoUpstreams } from '../../legacy-adapters/pesto-routes.js';
 import { startPestoStack, type PestoStack } from '../../scripts/pesto-stack.js';
 import { runPestoTraffic } from '../../scripts/pesto-traffic.js';
@@ -32,7 +31,7 @@ interface Scenario {
 /** startScenario runs Redis, the Pesto stack (with shadow twins when mirroring) and figway in front of it; legacy serves. */
 async function startScenario(regressions: string[], mode: 'mirror' | 'live'): Promise<Scenario> {
   const redis = await startRedisServer();
-  cleanups.push(() => stopTestRedis(redis));
+  cleanups.push(() => redis.stop());
   const prod = `${redis.url}/1`;
   const shadow = `${redis.url}/2`;
   const stack = await startPestoStack({ redisUrl: prod, ...(mode === 'mirror' ? { shadowRedisUrl: shadow } : {}), regressions, logLevel: 'silent' });

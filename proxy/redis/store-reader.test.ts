@@ -2,7 +2,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startRedisServer, type TestRedis } from '../../testing/redis-server.js';
-import { stopTestRedis } from '../../legacy-adapters/test-redis.js';
 import { copyKeys, readKey, seedKeys, snapshotKeys } from './store-reader.js';
 
 let server: TestRedis;
@@ -18,7 +17,7 @@ before(async () => {
 after(async () => {
   primary.disconnect();
   shadow.disconnect();
-  await stopTestRedis(server);
+  await server.stop();
 });
 
 test('reads every type, parsing JSON strings, with existence and TTL', async () => {

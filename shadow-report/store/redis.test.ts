@@ -11,9 +11,7 @@ describe('redis diff store', () => {
   before(async () => { server = await startRedisServer(); });
   after(async () => {
     await Promise.all(open.map((s) => s.close()));
-    // testing/redis-server.ts unrefs the child, so nothing keeps the loop alive while stop() waits for 'exit'.
-    const keepAlive = setInterval(() => {}, 1_000);
-    try { await server.stop(); } finally { clearInterval(keepAlive); }
+    await server.stop();
   });
 
   /** Each test gets its own logical database, so tests never see each other's keys. */
