@@ -29,6 +29,7 @@ export const ADMIN_ERRORS = {
   ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid admin bearer token is required.' },
   ADMIN_NOT_FOUND: { status: 404, message: 'No such admin resource.' },
   ADMIN_BAD_WEIGHT: { status: 400, message: 'The weight edit was rejected.' },
+  ADMIN_BAD_REQUEST: { status: 400, message: 'The request does not match the API schema; nothing was changed.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Configuration error codes; their messages are built per occurrence (file, line, field). */
