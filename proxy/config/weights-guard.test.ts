@@ -38,88 +38,72 @@ function manage(configPath: string): Promise<ConfigManager> {
   return createConfigManager({ configPath, logger: createLogger('silent'), metrics: createGatewayMetrics() });
 }
 
+/** withManager runs `body` against a manager of a fresh workspace and cleans up after it. */
+async function withManager(body: (manager: ConfigManager, files: { dir: string; config: string; weights: string }) => Promise<void>): Promise<void> {
+  const files = await workspace();
+  const manager = await manage(files.config);
+  try {
+    await body(manager, files);
+  } finally {
+    await manager.close();
+    await rm(files.dir, { recursive: true, force: true });
+  }
+}
+
 const weightOf = (manager: ConfigManager, route: string): number => manager.snapshot().routes.find((r) => r.name === route)!.weight;
 
-test('an emptied, deleted or comment-only weights file is rejected and the last good weights keep serving', async () => {
-  const files = await workspace();
-  const manager = await manage(files.config);
-  try {
-    for (const [what, change] of [
-      ['emptied', () => writeFile(files.weights, '')],
-      ['comment-only', () => writeFile(files.weights, '# nothing here\n')],
-      ['deleted', () => rm(files.weights)],
-    ] as const) {
-      await change();
-      const outcome = await manager.reloadWeights();
-      assert.equal(outcome.result, 'rejected', what);
-      assert.equal(outcome.issues[0]!.code, 'CONFIG_WEIGHTS_EMPTY', what);
-      assert.equal(weightOf(manager, 'main'), 50, `${what}: main keeps 50`);
-    }
-  } finally {
-    await manager.close();
-    await rm(files.dir, { recursive: true, force: true });
+test('an emptied, deleted or comment-only weights file is rejected and the last good weights keep serving', () => withManager(async (manager, files) => {
+  for (const [what, change] of [
+    ['emptied', () => writeFile(files.weights, '')],
+    ['comment-only', () => writeFile(files.weights, '# nothing here\n')],
+    ['deleted', () => rm(files.weights)],
+  ] as const) {
+    await change();
+    const outcome = await manager.reloadWeights();
+    assert.equal(outcome.result, 'rejected', what);
+    assert.equal(outcome.issues[0]!.code, 'CONFIG_WEIGHTS_EMPTY', what);
+    assert.equal(weightOf(manager, 'main'), 50, `${what}: main keeps 50`);
   }
-});
+}));
 
-test('dropping a route that had a weight is rejected; writing it as 0 is the explicit way', async () => {
-  const files = await workspace();
-  const manager = await manage(files.config);
-  try {
-    await writeFile(files.weights, 'routes:\n  other: 0\n');
-    const dropped = await manager.reloadWeights();
-    assert.equal(dropped.result, 'rejected');
-    assert.equal(dropped.issues[0]!.code, 'CONFIG_WEIGHTS_ROUTE_DROPPED');
-    assert.match(dropped.issues[0]!.message, /write "main: 0"/);
-    assert.equal(weightOf(manager, 'main'), 50);
-    await writeFile(files.weights, 'routes:\n  main: 0\n  other: 0\n');
-    assert.equal((await manager.reloadWeights()).result, 'applied');
-    assert.equal(weightOf(manager, 'main'), 0);
-    await writeFile(files.weights, 'routes: {}\n');
-    assert.equal((await manager.reloadWeights()).result, 'applied', 'a route at 0 may be left out');
-  } finally {
-    await manager.close();
-    await rm(files.dir, { recursive: true, force: true });
-  }
-});
+test('dropping a route that had a weight is rejected; writing it as 0 is the explicit way', () => withManager(async (manager, files) => {
+  await writeFile(files.weights, 'routes:\n  other: 0\n');
+  const dropped = await manager.reloadWeights();
+  assert.equal(dropped.result, 'rejected');
+  assert.equal(dropped.issues[0]!.code, 'CONFIG_WEIGHTS_ROUTE_DROPPED');
+  assert.match(dropped.issues[0]!.message, /write "main: 0"/);
+  assert.equal(weightOf(manager, 'main'), 50);
+  await writeFile(files.weights, 'routes:\n  main: 0\n  other: 0\n');
+  assert.equal((await manager.reloadWeights()).result, 'applied');
+  assert.equal(weightOf(manager, 'main'), 0);
+  await writeFile(files.weights, 'routes: {}\n');
+  assert.equal((await manager.reloadWeights()).result, 'applied', 'a route at 0 may be left out');
+}));
 
-test('"main: 5" cut from "main: 50" is rejected as truncated; the same value ending in a newline is an edit', async () => {
-  const files = await workspace();
-  const manager = await manage(files.config);
-  try {
-    await writeFile(files.weights, 'routes:\n  other: 0\n  main: 5');
-    const cut = await manager.reloadWeights();
-    assert.equal(cut.result, 'rejected');
-    assert.equal(cut.issues[0]!.code, 'CONFIG_WEIGHTS_TRUNCATED');
-    assert.equal(cut.issues[0]!.line, 3);
-    assert.equal(weightOf(manager, 'main'), 50);
-    await writeFile(files.weights, 'routes:\n  other: 0\n  main: 5\n');
-    assert.equal((await manager.reloadWeights()).result, 'applied');
-    assert.equal(weightOf(manager, 'main'), 5);
-  } finally {
-    await manager.close();
-    await rm(files.dir, { recursive: true, force: true });
-  }
-});
+test('"main: 5" cut from "main: 50" is rejected as truncated; the same value ending in a newline is an edit', () => withManager(async (manager, files) => {
+  await writeFile(files.weights, 'routes:\n  other: 0\n  main: 5');
+  const cut = await manager.reloadWeights();
+  assert.equal(cut.result, 'rejected');
+  assert.equal(cut.issues[0]!.code, 'CONFIG_WEIGHTS_TRUNCATED');
+  assert.equal(cut.issues[0]!.line, 3);
+  assert.equal(weightOf(manager, 'main'), 50);
+  await writeFile(files.weights, 'routes:\n  other: 0\n  main: 5\n');
+  assert.equal((await manager.reloadWeights()).result, 'applied');
+  assert.equal(weightOf(manager, 'main'), 5);
+}));
 
-test('a weights file that lost the state of a running ramp is rejected', async () => {
-  const files = await workspace();
-  const manager = await manage(files.config);
+test('a weights file that lost the state of a running ramp is rejected', () => withManager(async (manager, files) => {
   const running: RampRecord = {
     state: 'running', step: 2, weight: 50, stepStartedAt: '2026-12-01T10:00:00.000Z', reason: null, version: 3, fence: 0,
     updatedAt: '2026-12-01T10:00:00.000Z', updatedBy: 'ramp',
   };
-  try {
-    await manager.write({ ramps: { main: running } }, 'ramp');
-    await writeFile(files.weights, WEIGHTS);
-    const outcome = await manager.reloadWeights();
-    assert.equal(outcome.result, 'rejected');
-    assert.equal(outcome.issues[0]!.code, 'CONFIG_WEIGHTS_RAMP_STATE_DROPPED');
-    assert.equal(manager.weights.ramps.get('main')?.state, 'running');
-  } finally {
-    await manager.close();
-    await rm(files.dir, { recursive: true, force: true });
-  }
-});
+  await manager.write({ ramps: { main: running } }, 'ramp');
+  await writeFile(files.weights, WEIGHTS);
+  const outcome = await manager.reloadWeights();
+  assert.equal(outcome.result, 'rejected');
+  assert.equal(outcome.issues[0]!.code, 'CONFIG_WEIGHTS_RAMP_STATE_DROPPED');
+  assert.equal(manager.weights.ramps.get('main')?.state, 'running');
+}));
 
 test('a restart after the file was deleted or cut serves the last good copy kept beside it; a first start serves 0', async () => {
   const files = await workspace();
@@ -175,27 +159,20 @@ test('a write that fails midway leaves the old file whole', async () => {
   }
 });
 
-test('writes keep comments and layout, add a ramps section, and tell listeners who changed what', async () => {
-  const files = await workspace();
-  const manager = await manage(files.config);
+test('writes keep comments and layout, add a ramps section, and tell listeners who changed what', () => withManager(async (manager, files) => {
   const heard: WeightsEvent[] = [];
   manager.onWeights((event) => heard.push(event));
-  try {
-    await manager.setWeight('main', 60, 'api');
-    await writeFile(files.weights, (await readFile(files.weights, 'utf8')).replace('other: 0', 'other: 2'));
-    await manager.reloadWeights();
-    const text = await readFile(files.weights, 'utf8');
-    assert.match(text, /^# the migration of main\nroutes:\n {2}main: 60 # half of it\n/);
-    assert.deepEqual(heard.map((event) => [event.source, event.changes]), [
-      ['api', [{ route: 'main', old: 50, new: 60 }]],
-      ['file', [{ route: 'other', old: 0, new: 2 }]],
-    ]);
-    const edited = editWeightsText(text, { ramps: { main: { state: 'idle', step: -1, weight: 60, stepStartedAt: null, reason: null, version: 1, fence: 0, updatedAt: 'x', updatedBy: 'ops' } } });
-    assert.match(edited, /# Ramp state, written by figway/);
-    assert.match(edited, /ramps:\n {2}main:\n {4}state: idle\n/);
-    assert.match(edited, /main: 60 # half of it/);
-  } finally {
-    await manager.close();
-    await rm(files.dir, { recursive: true, force: true });
-  }
-});
+  await manager.setWeight('main', 60, 'api');
+  await writeFile(files.weights, (await readFile(files.weights, 'utf8')).replace('other: 0', 'other: 2'));
+  await manager.reloadWeights();
+  const text = await readFile(files.weights, 'utf8');
+  assert.match(text, /^# the migration of main\nroutes:\n {2}main: 60 # half of it\n/);
+  assert.deepEqual(heard.map((event) => [event.source, event.changes]), [
+    ['api', [{ route: 'main', old: 50, new: 60 }]],
+    ['file', [{ route: 'other', old: 0, new: 2 }]],
+  ]);
+  const edited = editWeightsText(text, { ramps: { main: { state: 'idle', step: -1, weight: 60, stepStartedAt: null, reason: null, version: 1, fence: 0, updatedAt: 'x', updatedBy: 'ops' } } });
+  assert.match(edited, /# Ramp state, written by figway/);
+  assert.match(edited, /ramps:\n {2}main:\n {4}state: idle\n/);
+  assert.match(edited, /main: 60 # half of it/);
+}));
