@@ -3,7 +3,7 @@
  * learn noise, judge, record, count. It never throws: failures become records with result `error`.
  */
 import type {
-  CapturedRequest, CapturedResponse, ComparisonRecord, DiffStore, Finding, SampleRequest, SampleResponse, Side,
+  CapturedRequest, CapturedResponse, ComparisonRecord, DiffStore, Finding, RedisSampleValue, SampleRequest, SampleResponse, Side,
 } from './types.js';
 import type { CompareOptions } from './options.js';
 import { compareResponses, type ResponseComparison } from './compare-responses.js';
@@ -47,6 +47,8 @@ export interface CompareInput {
   primary: SideAnswer;
   shadow: SideAnswer;
   extraFindings?: readonly Finding[];
+  /** Both sides' Redis values (kept, redacted, with samples). */
+  redis?: readonly RedisSampleValue[];
 }
 
 /** Comparator runs the pipeline for one request. */
@@ -73,6 +75,17 @@ function sampleRequest(session: RedactionSession, req: CapturedRequest): SampleR
 function sampleResponse(session: RedactionSession, res: CapturedResponse): SampleResponse {
   const r = session.response(res);
   return { status: r.status, headers: flatHeaders(r.headers), ...clipText(r.body) };
+}
+
+/** redactRedisValue redacts one key's values and names (in Pesto the key IS the token); the declared name is config, kept. */
+function redactRedisValue(session: RedactionSession, entry: RedisSampleValue): RedisSampleValue {
+  return {
+    name: entry.name,
+    ...(entry.legacyKey === undefined ? {} : { legacyKey: session.text(entry.legacyKey) }),
+    ...(entry.newKey === undefined ? {} : { newKey: session.text(entry.newKey) }),
+    ...('legacy' in entry ? { legacy: session.value(entry.legacy) } : {}),
+    ...('new' in entry ? { new: session.value(entry.new) } : {}),
+  };
 }
 
 /** createComparator returns a comparator bound to one route's compare config. */
@@ -156,6 +169,7 @@ export function createComparator(opts: ComparatorOptions): Comparator {
         candidate: sampleResponse(session, candidate.response),
       };
       if (cmp.skipped !== undefined) rec.skipped = cmp.skipped;
+      if (input.redis !== undefined && input.redis.length > 0) rec.redis = input.redis.map((entry) => redactRedisValue(session, entry));
       return finish(rec);
     },
   };

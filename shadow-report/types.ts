@@ -21,10 +21,15 @@ export type DiffClass =
   | 'redis-extra-key'
   | 'redis-ttl'
   | 'redis-type'
-  | 'redis-shape';
+  | 'redis-shape'
+  | 'redis-key-renamed'
+  | 'redis-missing-write'
+  | 'redis-extra-write';
 
 /** Classes that can never be noise: a casing, type or status change is always a real difference. */
-export const NEVER_NOISE: ReadonlySet<DiffClass> = new Set<DiffClass>(['status', 'type', 'key-casing', 'redis-type', 'redis-missing-key', 'redis-shape']);
+export const NEVER_NOISE: ReadonlySet<DiffClass> = new Set<DiffClass>([
+  'status', 'type', 'key-casing', 'redis-type', 'redis-missing-key', 'redis-shape', 'redis-key-renamed', 'redis-missing-write', 'redis-extra-write',
+]);
 
 /** Side names a request can be served by. */
 export type Side = 'legacy' | 'new';
@@ -79,6 +84,7 @@ export type ComparisonResult = 'match' | 'differ' | 'noise-only' | 'accepted-onl
 export const DIFF_CLASSES: readonly DiffClass[] = [
   'status', 'header', 'missing-field', 'extra-field', 'value', 'type', 'key-casing', 'null-vs-absent', 'array-order',
   'array-length', 'body-text', 'body-encoding', 'redis-missing-key', 'redis-extra-key', 'redis-ttl', 'redis-type', 'redis-shape',
+  'redis-key-renamed', 'redis-missing-write', 'redis-extra-write',
 ];
 
 /** SkipReason says why a comparison (or its body part) was not done. */
@@ -116,6 +122,17 @@ export interface ComparisonRecord {
   candidate?: SampleResponse;
   skipped?: { reason: SkipReason; detail?: string };
   error?: { code: string; message: string };
+  /** Both sides' values of the Redis keys the comparison read (redacted), for the sample view. */
+  redis?: RedisSampleValue[];
+}
+
+/** RedisSampleValue is one key as each side's store held it after the request. */
+export interface RedisSampleValue {
+  name: string;
+  legacyKey?: string;
+  newKey?: string;
+  legacy?: unknown;
+  new?: unknown;
 }
 
 /** Sample is a stored ComparisonRecord plus the bucket it was kept under (a class, `noise`, `accepted`, `error`, `skipped`). */
