@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { judge } from './judge.js';
-import { compilePattern } from './paths.js';
+import { compilePattern, normalizePath } from './paths.js';
 import type { Finding } from './types.js';
 
 const f = (cls: Finding['class'], path: string): Finding => ({ class: cls, path, legacy: 1, candidate: 2, rule: 'body' });
@@ -27,6 +27,10 @@ describe('path patterns', () => {
   it('covers everything below the path a pattern names', () => {
     assert.equal(compilePattern('body.meta')('body.meta.etag'), true);
     assert.equal(compilePattern('body.meta')('body.metadata'), false);
+  });
+  it('folds indices and typed or untyped placeholders when normalizing a path', () => {
+    assert.equal(normalizePath('redis.«redacted:string:3f2a19c0».items[3].v'), 'redis.«redacted».items[*].v');
+    assert.equal(normalizePath('body["«redacted:3f2a19c0»"]'), 'body["«redacted»"]');
   });
   it('rejects an empty pattern with DIFF_BAD_PATTERN', () => {
     assert.throws(() => compilePattern(' '), { code: 'DIFF_BAD_PATTERN' });

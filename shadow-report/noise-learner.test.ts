@@ -15,7 +15,7 @@ describe('looksGenerated', () => {
   it('recognises ids, tokens, timestamps and random e-mails', () => {
     for (const v of [randomUUID(), randomBytes(16).toString('hex'), `TRIAL-${alnum(58)}`, '2024-05-01T10:11:12.123Z',
       'Tue, 15 Nov 1994 08:12:31 GMT', 1714557072, 1714557072123, `req_${randomBytes(6).toString('hex')}`,
-      `trial-${alnum(20)}@pesto.teknologiumum.com`, '«redacted:3f9a1c2e»']) {
+      `trial-${alnum(20)}@pesto.teknologiumum.com`, '«redacted:3f9a1c2e»', '«redacted:number:3f9a1c2e»']) {
       assert.equal(looksGenerated(v), true, String(v));
     }
   });

@@ -101,6 +101,18 @@ export interface SampleResponse {
   bodyClipped?: boolean;
 }
 
+/**
+ * RedisSample is what both sides hold under one Redis key of a comparison, for the sample view: the declared (or
+ * discovered) key name, each side's actual key and value. Redacted like finding values before it is stored.
+ */
+export interface RedisSample {
+  name: string;
+  legacyKey?: string;
+  newKey?: string;
+  legacy?: unknown;
+  new?: unknown;
+}
+
 /** ComparisonRecord is the redacted outcome of one comparison, as handed to a DiffStore. */
 export interface ComparisonRecord {
   route: string;
@@ -116,6 +128,8 @@ export interface ComparisonRecord {
   candidate?: SampleResponse;
   skipped?: { reason: SkipReason; detail?: string };
   error?: { code: string; message: string };
+  /** Both sides' Redis keys and values (redacted), when the comparison read any. */
+  redis?: RedisSample[];
 }
 
 /** Sample is a stored ComparisonRecord plus the bucket it was kept under (a class, `noise`, `accepted`, `error`, `skipped`). */
