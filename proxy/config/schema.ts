@@ -118,22 +118,22 @@ export const AcceptedDifferenceSchema = Type.Object({
 }, strict);
 
 export const CompareSchema = Type.Object({
-  headers: Type.Array(Type.String(), { default: ['content-type'], description: 'Response headers compared (case-insensitive). Default: content-type.' }),
+  headers: Type.Array(Type.String(), { default: ['content-type'], description: 'Response headers compared (case-insensitive). `*` = every response header except the hop-by-hop ones (connection, keep-alive, proxy-*, te, trailer, transfer-encoding, upgrade and any named in Connection), content-length, content-encoding (bodies are compared decoded) and date; names listed beside `*` are compared even when they are in that list. Default: content-type.' }),
   ignore: Type.Array(Type.String(), { default: [], description: 'Finding paths never reported (same pattern syntax as accept.path).' }),
   noise: Type.Array(Type.String(), { default: [], description: 'Paths declared as noise up front (values differ for non-regression reasons).' }),
   accept: Type.Array(AcceptedDifferenceSchema, { default: [], description: 'Intended differences: shown, not counted against the migration.' }),
   arrayKeys: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Array path → id field, so arrays are matched by id instead of position.' }),
   redact: Type.Array(Type.String(), { default: [], description: 'Extra body field names masked before storage (password, token, email…). Secret headers are always masked.' }),
   maxBodyBytes: Type.Integer({ minimum: 0, default: DEFAULTS.compareMaxBodyBytes, description: `Bodies above this size are not compared (counted as skipped). Default ${DEFAULTS.compareMaxBodyBytes}.` }),
-  learnNoise: Type.Boolean({ default: true, description: 'Learn noisy fields from traffic (value differs on nearly every comparison and looks generated).' }),
-  secondaryLegacy: Type.Optional(httpUrl('A second legacy instance for idempotent requests; noise is then measured legacy vs legacy (Diffy).')),
+  learnNoise: Type.Boolean({ default: true, description: 'Learn noisy fields from traffic, per path and class (the value differs on nearly every comparison and looks generated).' }),
+  secondaryLegacy: Type.Optional(httpUrl('A second legacy instance for safe requests (GET, HEAD, OPTIONS); noise is then measured legacy vs legacy (Diffy), per path and class, only from pairs asked while no write reached legacy that the second instance did not get. Casing, type, status, missing fields and Redis classes are never noise.')),
 }, { ...strict, default: {}, description: 'How the two answers are compared.' });
 
 export const RedisKeySchema = Type.Object({
   name: Name,
   key: Type.String({
     minLength: 1,
-    description: 'Key template. Placeholders: {header.x-pesto-token}, {query.q}, {body.email} (request JSON body), {response.body.token} (this side\'s response), {keys.<name>.<field>} (a field of an earlier key\'s JSON value), {month} (UTC YYYY-MM). A key whose placeholders cannot be filled is skipped for that request.',
+    description: 'Key template. Placeholders: {header.x-pesto-token}, {query.q}, {body.email} (request JSON body), {response.body.token} (this side\'s response), {keys.<name>.<field>} (a field of an earlier key\'s JSON value), {month} (UTC YYYY-MM), {path} (the request path without the query, e.g. /api/users/42), {path.N} (its N-th non-empty segment, 0-based: {path.2} = 42). A key whose placeholders cannot be filled is skipped for that request.',
   }),
   when: Type.Optional(Type.Object({
     methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]+$' }))),

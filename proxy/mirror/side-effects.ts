@@ -5,7 +5,7 @@
  */
 import type { ExchangeContext, ExchangeObserver } from '../gateway.js';
 import type { CompiledRoute } from '../runtime.js';
-import type { CapturedResponse, Finding, RedisSampleValue, Side } from '../../shadow-report/types.js';
+import type { CapturedResponse, Finding, RedisSample, Side } from '../../shadow-report/types.js';
 
 /** SideEffectRequest is the mirrored request as key templates over it need it. */
 export interface SideEffectRequest {
@@ -15,7 +15,7 @@ export interface SideEffectRequest {
 }
 
 /** RedisSampleEntry is one key as each side's store held it after the request (shown beside the answers). */
-export type RedisSampleEntry = RedisSampleValue;
+export type RedisSampleEntry = RedisSample;
 
 /** SideEffectOutcome is what a side-effect comparison found (legacy-vs-new) and the values it read. */
 export interface SideEffectOutcome {
