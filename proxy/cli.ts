@@ -133,7 +133,7 @@ async function weights(args: string[]): Promise<number> {
         process.stderr.write(`figway weights set: "${value}" is not a number\n`);
         return 2;
       }
-      await manager.setWeight(route, percent);
+      await manager.setWeight(route, percent, 'cli');
       process.stdout.write(`${route} = ${percent}% (written to ${manager.weightsPath})\n`);
       return 0;
     }

@@ -14,6 +14,8 @@ import { createAdminServer, type AdminModule } from './admin.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { createLogger } from './log.js';
 import type { RandomSource } from './routing/select.js';
+import { createAuditLog, type AuditLog } from './audit.js';
+import { createFigwayEvents, type FigwayEvents } from './events.js';
 import type { RuntimeSnapshot } from './runtime.js';
 
 /** FigwayExtension plugs a feature (mirroring, comparison, Redis checks) into the gateway and the admin API. */
@@ -35,7 +37,18 @@ export interface StartOptions {
   /** Override the configured ports (tests and the bench use 0). */
   gatewayPort?: number;
   adminPort?: number;
-  extensions?: (context: { logger: Logger; metrics: GatewayMetrics; manager: () => ConfigManager }) => FigwayExtension[] | Promise<FigwayExtension[]>;
+  extensions?: (context: ExtensionContext) => FigwayExtension[] | Promise<FigwayExtension[]>;
+  /** Clock (epoch ms) of the audit log and the ramp controller. Default Date.now. */
+  now?: () => number;
+}
+
+/** ExtensionContext is what an extension may use of the running figway. */
+export interface ExtensionContext {
+  logger: Logger;
+  metrics: GatewayMetrics;
+  manager: () => ConfigManager;
+  audit: AuditLog;
+  events: FigwayEvents;
 }
 
 /** RunningFigway is a started instance. */
@@ -47,6 +60,8 @@ export interface RunningFigway {
   admin: FastifyInstance | undefined;
   metrics: GatewayMetrics;
   logger: Logger;
+  audit: AuditLog;
+  events: FigwayEvents;
   /** stop drains in-flight requests (up to the configured grace), then closes everything. */
   stop(): Promise<{ drained: boolean; abandoned: number }>;
 }
@@ -57,7 +72,11 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
   const metrics = createGatewayMetrics();
   let logger = options.logger ?? createLogger('info');
   let managerRef: ConfigManager | undefined;
-  const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef! });
+  const events = createFigwayEvents();
+  // The audit log writes through whichever logger is current (the configured one replaces the default below).
+  const audit = createAuditLog({ logger: () => logger, ...(options.now === undefined ? {} : { now: options.now }) });
+  audit.on('entry', (entry) => events.emit('audit', entry));
+  const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef!, audit, events });
   const manager = await createConfigManager({
     configPath: options.configPath,
     logger,
@@ -99,6 +118,8 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
       token: adminToken,
       manager,
       metrics,
+      audit,
+      events,
       ready: () => !stopping,
       modules: extensions.flatMap((extension) => (extension.admin === undefined ? [] : [extension.admin])),
     });
@@ -117,6 +138,8 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     admin,
     metrics,
     logger,
+    audit,
+    events,
     async stop() {
       stopping = true;
       const result = await gateway.drain(config.shutdownGraceMs);

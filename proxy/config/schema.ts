@@ -36,6 +36,21 @@ export const DEFAULTS = {
   redisSnapshotTimeoutMs: 100,
   diffStoreMemorySamples: 50,
   diffStoreStreamMaxLen: 10_000,
+  rampSteps: [0, 1, 5, 25, 50, 100],
+  rampMinStepMs: 300_000,
+  rampMaxErrorRateIncrease: 0.01,
+  rampMaxLatencyRatio: 1.5,
+  rampLatencySlackMs: 5,
+  rampMinRequests: 100,
+  rampMaxUnexpectedRate: 0.01,
+  rampMinComparisons: 50,
+  rampMinCoverage: 0.9,
+  webhookTimeoutMs: 2_000,
+  webhookRetries: 3,
+  evidenceIntervalMs: 10_000,
+  timelineMs: 3_600_000,
+  leaseMs: 10_000,
+  prometheusTimeoutMs: 2_000,
 } as const;
 
 const strict = { additionalProperties: false } as const;
@@ -153,6 +168,55 @@ export const RouteRedisSchema = Type.Object({
   }),
 }, { ...strict, description: 'Declared Redis side effects, compared between sides.' });
 
+
+const Percent = Type.Number({ minimum: 0, maximum: 100, description: 'Percent of the route\'s traffic on new, 0–100 in steps of 0.01.' });
+const TRANSITION_KINDS = ['start', 'promote', 'rollback', 'halt', 'pause', 'resume', 'complete', 'abort'] as const;
+
+export const PromqlGateSchema = Type.Object({
+  name: Name,
+  query: Type.String({ minLength: 1, description: 'PromQL instant query; `$route` is replaced by the route name. It must return one number (a scalar or a one-element vector); no value means hold, never pass or fail.' }),
+  max: Type.Optional(Type.Number({ description: 'The gate fails when the value is above this.' })),
+  min: Type.Optional(Type.Number({ description: 'The gate fails when the value is below this.' })),
+}, { ...strict, description: 'A gate on one aggregate Prometheus value (e.g. the error rate across every figway instance). Needs the top-level prometheus.url and one of max/min.' });
+
+export const RampGatesSchema = Type.Object({
+  errorRate: Type.Object({
+    maxIncrease: Type.Number({ minimum: 0, maximum: 1, default: DEFAULTS.rampMaxErrorRateIncrease, description: `Fails when new's error rate (5xx answers, figway's own 502/504 included, and answers cut mid-body) minus legacy's exceeds this ratio. Default ${DEFAULTS.rampMaxErrorRateIncrease} (one percentage point).` }),
+    minRequests: Type.Integer({ minimum: 1, default: DEFAULTS.rampMinRequests, description: `Requests each side must have served in the step's window before this gate is judged; fewer means hold. Default ${DEFAULTS.rampMinRequests}.` }),
+  }, { ...strict, default: {}, description: 'Error rate of new against legacy, from client traffic (not judged during a 0 % shadow bake).' }),
+  latencyP99: Type.Object({
+    maxRatio: Type.Number({ minimum: 1, default: DEFAULTS.rampMaxLatencyRatio, description: `Fails when new's p99 latency divided by legacy's exceeds this. Default ${DEFAULTS.rampMaxLatencyRatio}.` }),
+    slackMs: Type.Number({ minimum: 0, default: DEFAULTS.rampLatencySlackMs, description: `A p99 at most this many milliseconds above legacy's always passes (sub-millisecond services would otherwise fail on noise). Default ${DEFAULTS.rampLatencySlackMs}.` }),
+    minRequests: Type.Integer({ minimum: 1, default: DEFAULTS.rampMinRequests, description: `Requests each side must have served in the window; fewer means hold. Default ${DEFAULTS.rampMinRequests}.` }),
+  }, { ...strict, default: {}, description: 'p99 latency of new against legacy, from client traffic (not judged during a 0 % shadow bake).' }),
+  unexpectedDifferences: Type.Object({
+    maxRate: Type.Number({ minimum: 0, maximum: 1, default: DEFAULTS.rampMaxUnexpectedRate, description: `Fails when the share of compared requests with an unexpected difference (responses and Redis; accepted differences and noise — including fields later learned as noise — do not count) exceeds this. Default ${DEFAULTS.rampMaxUnexpectedRate}.` }),
+    minComparisons: Type.Integer({ minimum: 1, default: DEFAULTS.rampMinComparisons, description: `Comparisons needed in the window; fewer means hold. Default ${DEFAULTS.rampMinComparisons}.` }),
+  }, { ...strict, default: {}, description: 'Unexpected differences found by mirroring. Needs the route to mirror; without mirroring it holds.' }),
+  coverage: Type.Object({
+    min: Type.Number({ minimum: 0, maximum: 1, default: DEFAULTS.rampMinCoverage, description: `Holds while compared ÷ sampled shadows is below this: evidence that was dropped is not evidence of health. Default ${DEFAULTS.rampMinCoverage}.` }),
+    minSampled: Type.Integer({ minimum: 1, default: DEFAULTS.rampMinComparisons, description: `Sampled shadows needed in the window; fewer means hold. Default ${DEFAULTS.rampMinComparisons}.` }),
+  }, { ...strict, default: {}, description: 'Comparison coverage. Low coverage holds the ramp; it never fails it.' }),
+  promql: Type.Array(PromqlGateSchema, { default: [], description: 'Extra gates on Prometheus queries.' }),
+}, { ...strict, default: {}, description: 'What must hold before the ramp moves on. Too few samples for a gate means hold, never pass and never fail.' });
+
+export const WebhookSchema = Type.Object({
+  url: httpUrl('Where to POST the JSON event ({ route, kind, from, to, state, reason, at }).'),
+  events: Type.Array(Type.Union(TRANSITION_KINDS.map((kind) => Type.Literal(kind))), { minItems: 1, default: ['promote', 'rollback', 'halt', 'complete'], description: 'Transition kinds that are sent. Default promote, rollback, halt, complete.' }),
+  tokenEnv: Type.Optional(Type.String({ minLength: 1, description: 'Environment variable whose value is sent as `Authorization: Bearer …` (never put the token in this file).' })),
+  timeoutMs: Type.Integer({ minimum: 1, default: DEFAULTS.webhookTimeoutMs, description: `Deadline of one attempt. Default ${DEFAULTS.webhookTimeoutMs}.` }),
+  retries: Type.Integer({ minimum: 0, maximum: 10, default: DEFAULTS.webhookRetries, description: `Further attempts after a failure (exponential backoff from 500 ms); then the event is dropped and logged. Never blocks the ramp or the data plane. Default ${DEFAULTS.webhookRetries}.` }),
+}, { ...strict, description: 'A JSON POST on ramp transitions.' });
+
+export const RampSchema = Type.Object({
+  steps: Type.Array(Percent, { minItems: 1, default: [...DEFAULTS.rampSteps], description: `Weights the ramp walks through, ascending; sub-1 % steps are allowed. A 0 step is a shadow bake: no client moves and the gates judge the mirrored comparisons alone. Default ${DEFAULTS.rampSteps.join(', ')}.` }),
+  minStepMs: Type.Integer({ minimum: 0, default: DEFAULTS.rampMinStepMs, description: `Least time at each step before the next (gates must also pass). Default ${DEFAULTS.rampMinStepMs} (5 min).` }),
+  approvalBefore: Type.Array(Percent, { default: [], description: 'Steps that wait for a human (`figway ramp <route> promote`) before they are entered; each must be one of steps.' }),
+  rollbackTo: Type.Union([Type.Literal('zero'), Type.Literal('previous')], { default: 'zero', description: 'Where a failed gate sends the weight: zero (every client back to legacy) or the previous step. The ramp halts either way.' }),
+  gates: RampGatesSchema,
+  webhooks: Type.Array(WebhookSchema, { default: [], description: 'JSON POSTs on transitions.' }),
+}, { ...strict, description: 'Automatic, evidence-gated ramp of this route\'s weight. Started by `figway ramp <route> start` (or the API); its state is kept in the weights file.' });
+
 export const RouteSchema = Type.Object({
   name: Name,
   match: MatchSchema,
@@ -174,6 +238,7 @@ export const RouteSchema = Type.Object({
   mirror: Type.Optional(MirrorSchema),
   compare: CompareSchema,
   redis: Type.Optional(RouteRedisSchema),
+  ramp: Type.Optional(RampSchema),
 }, { ...strict, description: 'One migrated service: which requests, its two sides, and how they are split and compared.' });
 
 export const DiffStoreSchema = Type.Object({
@@ -182,6 +247,25 @@ export const DiffStoreSchema = Type.Object({
   samplesPerClass: Type.Integer({ minimum: 1, default: DEFAULTS.diffStoreMemorySamples, description: `Redacted samples kept per route and class. Default ${DEFAULTS.diffStoreMemorySamples}.` }),
   streamMaxLen: Type.Integer({ minimum: 100, default: DEFAULTS.diffStoreStreamMaxLen, description: `Approximate cap of the Redis stream. Default ${DEFAULTS.diffStoreStreamMaxLen}.` }),
 }, { ...strict, default: {}, description: 'Where comparison evidence is kept.' });
+
+
+export const CoordinationSchema = Type.Object({
+  redis: RedisStoreSchema,
+  prefix: Type.String({ pattern: '^[A-Za-z0-9:_-]+$', default: 'figway', description: 'Key and channel prefix, so several figway fleets can share one Redis. Default figway.' }),
+  leaseMs: Type.Integer({ minimum: 500, default: DEFAULTS.leaseMs, description: `Ramp leader lease; renewed at a third of it, taken over by another instance when it lapses. Default ${DEFAULTS.leaseMs}.` }),
+  instance: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'This instance\'s name in leases and status. Default: host name and process id.' })),
+}, { ...strict, description: 'Several figway instances acting as one through a shared Redis: weights broadcast (pub/sub, plus a stored copy read at start and after a reconnect), one ramp leader per route (lease with fencing), evidence summed across instances, shared audit history. While Redis is down weights keep their last value and ramps pause.' });
+
+export const PrometheusSchema = Type.Object({
+  url: httpUrl('Prometheus base URL (the /api/v1/query endpoint is used).'),
+  tokenEnv: Type.Optional(Type.String({ minLength: 1, description: 'Environment variable holding a bearer token for Prometheus.' })),
+  timeoutMs: Type.Integer({ minimum: 1, default: DEFAULTS.prometheusTimeoutMs, description: `Query deadline; a timeout holds the gate. Default ${DEFAULTS.prometheusTimeoutMs}.` }),
+}, { ...strict, description: 'Where ramp gates of kind promql are evaluated.' });
+
+export const EvidenceSchema = Type.Object({
+  intervalMs: Type.Integer({ minimum: 100, default: DEFAULTS.evidenceIntervalMs, description: `How often counters are read, a timeline point is kept and ramps are evaluated. Default ${DEFAULTS.evidenceIntervalMs}.` }),
+  timelineMs: Type.Integer({ minimum: 1_000, default: DEFAULTS.timelineMs, description: `How much timeline history is kept per route (GET /api/routes/:route/timeline). Default ${DEFAULTS.timelineMs} (1 h).` }),
+}, { ...strict, default: {}, description: 'The windowed evidence the ramp gates and the dashboard timeline read.' });
 
 export const FigwayConfigSchema = Type.Object({
   $schema: Type.Optional(Type.String()),
@@ -196,16 +280,35 @@ export const FigwayConfigSchema = Type.Object({
   }, { ...strict, default: {}, description: 'Structured logging.' }),
   upstreams: Type.Record(Name, UpstreamSchema, { additionalProperties: false, description: 'Deployments by name; routes refer to them.' }),
   diffStore: DiffStoreSchema,
+  evidence: EvidenceSchema,
+  prometheus: Type.Optional(PrometheusSchema),
+  coordination: Type.Optional(CoordinationSchema),
   routes: Type.Array(RouteSchema, { minItems: 1 }),
 }, { ...strict, description: 'figway.yaml' });
+
+
+export const RAMP_STATES = ['idle', 'running', 'paused', 'awaiting-approval', 'halted', 'completed'] as const;
+
+export const RampStateSchema = Type.Object({
+  state: Type.Union(RAMP_STATES.map((name) => Type.Literal(name)), { description: 'Where the ramp stands.' }),
+  step: Type.Integer({ minimum: -1, description: 'Index into the route\'s ramp.steps; -1 before the first step.' }),
+  weight: Percent,
+  stepStartedAt: Type.Union([Type.String(), Type.Null()], { description: 'ISO time the current step began (or the ramp resumed).' }),
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'Why it is paused, halted or rolled back.' }),
+  version: Type.Integer({ minimum: 0, description: 'Incremented on every write (compare-and-set).' }),
+  fence: Type.Integer({ minimum: 0, description: 'Fencing token of the leader that wrote it last.' }),
+  updatedAt: Type.String({ description: 'ISO time of the last write.' }),
+  updatedBy: Type.String({ description: 'Who wrote it last (token name, or ramp).' }),
+}, { ...strict, description: 'One route\'s ramp state, written by figway. The weight the ramp set is kept here too: a weight under routes that differs from it is a human edit, and pauses the ramp.' });
 
 export const WeightsSchema = Type.Object({
   $schema: Type.Optional(Type.String()),
   routes: Type.Record(Name, Type.Number({ minimum: 0, maximum: 100, description: 'Percent of the route\'s traffic sent to new, 0–100 in steps of 0.01 (checked by the loader: JSON Schema\'s multipleOf is unreliable for decimals).' }), {
     additionalProperties: false,
     default: {},
-    description: 'Route name → weight of new in percent. A route absent here has weight 0.',
+    description: 'Route name → weight of new in percent. A route absent here has weight 0 — but once a route has had a weight, dropping it from the file is rejected: write 0 explicitly.',
   }),
+  ramps: Type.Optional(Type.Record(Name, RampStateSchema, { additionalProperties: false, description: 'Ramp state per route, written by figway (use figway ramp … to change it, not an editor).' })),
 }, { ...strict, description: 'weights.yaml: human-edited, machine-written (comments are kept).' });
 
 export type FigwayConfig = Static<typeof FigwayConfigSchema>;
@@ -218,6 +321,17 @@ export type RouteRedisConfig = Static<typeof RouteRedisSchema>;
 export type RedisKeyConfig = Static<typeof RedisKeySchema>;
 export type DiffStoreConfig = Static<typeof DiffStoreSchema>;
 export type WeightsFile = Static<typeof WeightsSchema>;
+export type RampConfig = Static<typeof RampSchema>;
+export type RampGatesConfig = Static<typeof RampGatesSchema>;
+export type PromqlGateConfig = Static<typeof PromqlGateSchema>;
+export type WebhookConfig = Static<typeof WebhookSchema>;
+export type RampRecord = Static<typeof RampStateSchema>;
+export type RampState = (typeof RAMP_STATES)[number];
+export type TransitionKind = (typeof TRANSITION_KINDS)[number];
+export type CoordinationConfig = Static<typeof CoordinationSchema>;
+export type PrometheusConfig = Static<typeof PrometheusSchema>;
+export type EvidenceConfig = Static<typeof EvidenceSchema>;
+export { TRANSITION_KINDS };
 
 /** Schemas whose JSON Schema files are generated into schema/. */
 export const GENERATED_SCHEMAS: Record<string, TSchema> = {
