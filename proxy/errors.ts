@@ -45,6 +45,7 @@ export const CONFIG_ERROR_CODES = {
   CONFIG_BAD_CIDR: 'A trusted proxy entry is not an address or CIDR.',
   CONFIG_ADMIN_TOKEN_MISSING: 'The admin listener is enabled but its token environment variable is empty.',
   CONFIG_DIFF_STORE_REDIS_MISSING: 'diffStore.kind is redis but diffStore.redis.url is missing.',
+  CONFIG_LISTEN_FAILED: 'A listener cannot bind its address (port in use, no permission, address not on this machine).',
 } as const;
 
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
