@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../testing/redis-server.js';
+import { parseCommandLine, type CommandLine } from '../proxy/command-line.js';
 import { killAllNow, onCleanup, sleep, stopAll } from './lib/children.js';
 import { measureComparisons } from './lib/comparisons.js';
 import { figwayAvailability, type FigwayVariant } from './lib/figway.js';
@@ -189,7 +190,24 @@ process.on('exit', killAllNow);
 process.on('uncaughtException', (error) => { log(`uncaught: ${error.stack ?? error.message}`); void shutdown(1); });
 process.on('unhandledRejection', (reason) => { log(`unhandled rejection: ${String(reason)}`); void shutdown(1); });
 
-main().then(() => shutdown(0), (error: unknown) => {
-  log(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-  void shutdown(1);
-});
+const BENCH_COMMAND: CommandLine = {
+  name: 'bench',
+  help: 'npm run bench -- --help',
+  usage: `Usage: npm run bench   (settings from the environment)
+
+Interleaved load runs on 127.0.0.1: direct upstream, thin undici forwarder, http-proxy, nginx (when installed),
+figway and figway with 100% mirroring; per-process CPU and RSS; report in bench/results/latest.md.
+
+Environment: BENCH_QUICK=1 (about a minute), BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_RUN_WARMUP,
+BENCH_CONNECTIONS, BENCH_DEADLINE_SECONDS, BENCH_ACCESS_LOG (see bench/README.md).
+`,
+};
+const commandLine = parseCommandLine(BENCH_COMMAND, { options: {} });
+if (typeof commandLine === 'number') {
+  process.exitCode = commandLine;
+} else {
+  main().then(() => shutdown(0), (error: unknown) => {
+    log(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    void shutdown(1);
+  });
+}

@@ -11,7 +11,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { request } from 'undici';
 import { shadowStoreUrls, startPestoStack, type PestoStack } from './pesto-stack.js';
@@ -20,6 +19,7 @@ import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
 import { startFigway, type RunningFigway } from '../proxy/main.js';
 import { defaultExtensions } from '../proxy/extensions.js';
 import { createLogger } from '../proxy/log.js';
+import { parseCommandLine, usageError, type CommandLine } from '../proxy/command-line.js';
 
 /** DemoOptions choose ports, regressions and where the demo files go. */
 export interface DemoOptions {
@@ -168,8 +168,25 @@ Ctrl-C stops everything.
 `;
 }
 
+const DEMO_COMMAND: CommandLine = {
+  name: 'demo',
+  help: 'npm run demo -- --help',
+  usage: `Usage: npm run demo -- [--regressions a,b] [--port N] [--admin-port N] [--smoke]
+
+Start Redis (unless REDIS_URL is set), the four Pesto services with shadow twins, a mail sink and figway in front
+of them, print the URLs and a few curl lines, and run until Ctrl-C.
+
+Options:
+  --regressions a,b   turn historical rewrite bugs back on: token-casing, approve-drops-token, email-wrong-field,
+                      revoke-empty-key
+  --port N            gateway port (default 8080; 0 picks a free one)
+  --admin-port N      admin port (default 9090; 0 picks a free one)
+  --smoke             start, send one forward-auth check through figway, stop (exit 0 when it answered 401)
+`,
+};
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const parsed = parseCommandLine(DEMO_COMMAND, {
     options: {
       regressions: { type: 'string', default: '' },
       port: { type: 'string' },
@@ -177,11 +194,15 @@ async function main(): Promise<void> {
       smoke: { type: 'boolean', default: false },
     },
   });
+  if (typeof parsed === 'number') {
+    process.exitCode = parsed;
+    return;
+  }
+  const { values } = parsed;
   const regressions = values.regressions.split(',').map((name) => name.trim()).filter((name) => name !== '');
   for (const [flag, value] of [['--port', values.port], ['--admin-port', values['admin-port']]] as const) {
     if (value !== undefined && !(Number.isInteger(Number(value)) && Number(value) >= 0 && Number(value) <= 65535)) {
-      process.stderr.write(`demo: ${flag} must be a port number (0–65535), not "${value}"\n`);
-      process.exitCode = 2;
+      process.exitCode = usageError(DEMO_COMMAND, `${flag} must be a port number (0–65535), not "${value}"`);
       return;
     }
   }
