@@ -43,7 +43,8 @@ export const CONFIG_ERROR_CODES = {
   CONFIG_DUPLICATE_ROUTE: 'Two routes have the same name.',
   CONFIG_UNKNOWN_ROUTE: 'The weight file names a route that the configuration does not have.',
   CONFIG_UNSAFE_MIRROR: 'A route mirrors non-idempotent methods without isolating the shadow\'s writes.',
-  CONFIG_SHADOW_DEPLOYMENT_MISSING: 'sideEffects: isolated needs a shadow deployment (upstream.shadow) on both sides.',
+  CONFIG_SHADOW_DEPLOYMENT_MISSING: 'sideEffects: isolated or dual needs a shadow deployment (upstream.shadow) on both sides.',
+  CONFIG_SHADOW_STORE_SHARED: 'A shadow store is also a production store, or both sides\' shadows share one store in dual mirroring.',
   CONFIG_BAD_TEMPLATE: 'A Redis key template cannot be parsed.',
   CONFIG_BAD_CIDR: 'A trusted proxy entry is not an address or CIDR.',
   CONFIG_ADMIN_TOKEN_MISSING: 'The admin listener is enabled but its token environment variable is empty.',
@@ -54,6 +55,7 @@ export const CONFIG_ERROR_CODES = {
   CONFIG_WEIGHTS_ROUTE_DROPPED: 'The weights file no longer names a route that had a weight; write the route with 0 to mean 0.',
   CONFIG_WEIGHTS_TRUNCATED: 'The weights file ends mid-line with a number that is a cut-off prefix of the weight in force.',
   CONFIG_WEIGHTS_RAMP_STATE_DROPPED: 'The weights file lost the state of a ramp that is not idle; end a ramp with figway ramp <route> abort.',
+  CONFIG_LISTEN_FAILED: 'A listener cannot bind its address (port in use, no permission, address not on this machine).',
 } as const;
 
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;

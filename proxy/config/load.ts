@@ -117,7 +117,7 @@ function semanticIssues(source: YamlSource, config: FigwayConfig): ConfigIssue[]
         issues.push(issueAt(source, 'CONFIG_UNSAFE_MIRROR', ['routes', index, 'mirror', 'methods'],
           `mirroring ${unsafe.join(', ')} would repeat writes against production; set mirror.sideEffects to "isolated" (shadow deployments with their own store) or "none" (the shadow side has no side effects), or mirror only GET/HEAD/OPTIONS`));
       }
-      if (mirror.sideEffects === 'isolated') {
+      if (mirror.sideEffects === 'isolated' || mirror.sideEffects === 'dual') {
         for (const side of ['legacy', 'new'] as const) {
           const upstream = config.upstreams[route[side]];
           if (upstream !== undefined && upstream.shadow === undefined) {
@@ -126,6 +126,7 @@ function semanticIssues(source: YamlSource, config: FigwayConfig): ConfigIssue[]
           }
         }
       }
+      if (mirror.sideEffects === 'dual' && route.redis !== undefined) issues.push(...dualStoreIssues(source, config, route));
     }
     if (route.ramp !== undefined) issues.push(...rampIssues(source, config, index));
     route.redis?.keys.forEach((key, keyIndex) => {
@@ -263,4 +264,35 @@ export function adminTokenFrom(config: FigwayConfig, env: NodeJS.ProcessEnv): st
     };
   }
   return token;
+}
+
+/**
+ * dualStoreIssues: dual mirroring compares two shadow stores that figway seeds, watches and clears, so each side needs
+ * its own shadow store, distinct from the other side's and from every production store, and a production store to
+ * seed from.
+ */
+function dualStoreIssues(source: YamlSource, config: FigwayConfig, route: FigwayConfig['routes'][number]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const production = new Set(Object.values(config.upstreams).flatMap((upstream) => (upstream.redis === undefined ? [] : [upstream.redis.url])));
+  const shadowStores: string[] = [];
+  for (const side of ['legacy', 'new'] as const) {
+    const upstream = config.upstreams[route[side]];
+    if (upstream?.shadow === undefined) continue;
+    const shadowStore = upstream.shadow.redis?.url;
+    if (upstream.redis === undefined || shadowStore === undefined) {
+      issues.push(issueAt(source, 'CONFIG_SHADOW_DEPLOYMENT_MISSING', ['upstreams', route[side]],
+        `route "${route.name}" compares Redis writes of dual shadows, so upstream "${route[side]}" needs redis.url (seeded from) and shadow.redis.url (its shadow's own store)`));
+      continue;
+    }
+    if (production.has(shadowStore)) {
+      issues.push(issueAt(source, 'CONFIG_SHADOW_STORE_SHARED', ['upstreams', route[side], 'shadow', 'redis', 'url'],
+        `the shadow store of upstream "${route[side]}" is also a production store: figway writes and clears shadow stores, never production`));
+    }
+    shadowStores.push(shadowStore);
+  }
+  if (shadowStores.length === 2 && shadowStores[0] === shadowStores[1]) {
+    issues.push(issueAt(source, 'CONFIG_SHADOW_STORE_SHARED', ['upstreams', route.new, 'shadow', 'redis', 'url'],
+      `route "${route.name}" mirrors to both sides' shadows, so they need two different shadow stores (a logical database each is enough)`));
+  }
+  return issues;
 }

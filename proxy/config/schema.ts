@@ -22,6 +22,9 @@ export const DEFAULTS = {
   connectionsPerUpstream: 128,
   mirrorMaxBodyBytes: 256 * 1024,
   mirrorMaxInFlight: 64,
+  mirrorMaxQueued: 4096,
+  mirrorMaxQueuedBytes: 64 * 1024 * 1024,
+  mirrorMaxQueueWaitMs: 30_000,
   mirrorTimeoutMs: 2_000,
   compareMaxBodyBytes: 1024 * 1024,
   shadowHeader: 'x-figway-shadow',
@@ -30,7 +33,7 @@ export const DEFAULTS = {
   redisSettleMs: 0,
   redisTtlToleranceSeconds: 5,
   redisCommandTimeoutMs: 200,
-  redisSnapshotTimeoutMs: 50,
+  redisSnapshotTimeoutMs: 100,
   diffStoreMemorySamples: 50,
   diffStoreStreamMaxLen: 10_000,
   rampSteps: [0, 1, 5, 25, 50, 100],
@@ -110,11 +113,14 @@ export const MirrorSchema = Type.Object({
   sampleRate: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'Share of eligible requests mirrored, counter-based (0.1 = exactly every 10th). Default 1.' }),
   methods: Type.Array(Type.String({ pattern: '^[A-Z]+$' }), { default: ['GET', 'HEAD'], description: 'Methods mirrored. Non-idempotent methods need sideEffects: isolated or none.' }),
   maxBodyBytes: Type.Integer({ minimum: 0, default: DEFAULTS.mirrorMaxBodyBytes, description: `Requests with a larger body are served but not mirrored. Default ${DEFAULTS.mirrorMaxBodyBytes} bytes.` }),
-  maxInFlight: Type.Integer({ minimum: 1, default: DEFAULTS.mirrorMaxInFlight, description: `Shadows in flight per route; beyond it a shadow is dropped and counted. Default ${DEFAULTS.mirrorMaxInFlight}.` }),
+  maxInFlight: Type.Integer({ minimum: 1, default: DEFAULTS.mirrorMaxInFlight, description: `Shadow exchanges running at once per route; further sampled requests wait in the route's shadow lane (bounded by maxQueued, maxQueuedBytes and maxQueueWaitMs). Default ${DEFAULTS.mirrorMaxInFlight}.` }),
+  maxQueued: Type.Integer({ minimum: 0, default: DEFAULTS.mirrorMaxQueued, description: `Sampled requests waiting in the shadow lane per route (for a free slot, or for an earlier comparison on the same Redis keys); beyond it a sample is dropped and counted as queue-full. 0: no waiting, drops count as in-flight-cap. Default ${DEFAULTS.mirrorMaxQueued}.` }),
+  maxQueuedBytes: Type.Integer({ minimum: 0, default: DEFAULTS.mirrorMaxQueuedBytes, description: `Memory held by waiting samples (bodies, answers, key snapshots) per route, in bytes; beyond it: queue-full. Default ${DEFAULTS.mirrorMaxQueuedBytes} (64 MiB).` }),
+  maxQueueWaitMs: Type.Integer({ minimum: 1, default: DEFAULTS.mirrorMaxQueueWaitMs, description: `A sample waiting longer is dropped and counted as queue-timeout. Default ${DEFAULTS.mirrorMaxQueueWaitMs} ms.` }),
   timeoutMs: Type.Integer({ minimum: 1, default: DEFAULTS.mirrorTimeoutMs, description: `Whole-shadow deadline in ms. Default ${DEFAULTS.mirrorTimeoutMs}.` }),
-  sideEffects: Type.Union([Type.Literal('unsafe'), Type.Literal('isolated'), Type.Literal('none')], {
+  sideEffects: Type.Union([Type.Literal('unsafe'), Type.Literal('isolated'), Type.Literal('dual'), Type.Literal('none')], {
     default: 'unsafe',
-    description: 'unsafe: the shadow may write to production, so only GET/HEAD/OPTIONS may be mirrored. isolated: every shadow goes to a shadow deployment with its own store (upstream.shadow). none: the team states the shadow side has no side effects.',
+    description: 'unsafe: the shadow may write to production, so only GET/HEAD/OPTIONS may be mirrored. isolated: the copy goes to the other side\'s shadow deployment (upstream.shadow) with its own store, and is compared with the primary\'s answer and production writes (under concurrent writes to the same keys such comparisons are dropped and counted). dual: both sides\' shadow deployments get the copy, against their own stores seeded identically with the request\'s keys as they were before the primary ran; the two shadows are compared, which is exact under any concurrency and lets figway discover undeclared writes. none: the team states the shadow side has no side effects.',
   }),
 }, { ...strict, description: 'Send a copy of sampled requests to the side that did not serve the client and compare the answers.' });
 
@@ -127,22 +133,22 @@ export const AcceptedDifferenceSchema = Type.Object({
 }, strict);
 
 export const CompareSchema = Type.Object({
-  headers: Type.Array(Type.String(), { default: ['content-type'], description: 'Response headers compared (case-insensitive). Default: content-type.' }),
+  headers: Type.Array(Type.String(), { default: ['content-type'], description: 'Response headers compared (case-insensitive). `*` = every response header except the hop-by-hop ones (connection, keep-alive, proxy-*, te, trailer, transfer-encoding, upgrade and any named in Connection), content-length, content-encoding (bodies are compared decoded) and date; names listed beside `*` are compared even when they are in that list. Default: content-type.' }),
   ignore: Type.Array(Type.String(), { default: [], description: 'Finding paths never reported (same pattern syntax as accept.path).' }),
   noise: Type.Array(Type.String(), { default: [], description: 'Paths declared as noise up front (values differ for non-regression reasons).' }),
   accept: Type.Array(AcceptedDifferenceSchema, { default: [], description: 'Intended differences: shown, not counted against the migration.' }),
   arrayKeys: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Array path → id field, so arrays are matched by id instead of position.' }),
   redact: Type.Array(Type.String(), { default: [], description: 'Extra body field names masked before storage (password, token, email…). Secret headers are always masked.' }),
   maxBodyBytes: Type.Integer({ minimum: 0, default: DEFAULTS.compareMaxBodyBytes, description: `Bodies above this size are not compared (counted as skipped). Default ${DEFAULTS.compareMaxBodyBytes}.` }),
-  learnNoise: Type.Boolean({ default: true, description: 'Learn noisy fields from traffic (value differs on nearly every comparison and looks generated).' }),
-  secondaryLegacy: Type.Optional(httpUrl('A second legacy instance for idempotent requests; noise is then measured legacy vs legacy (Diffy).')),
+  learnNoise: Type.Boolean({ default: true, description: 'Learn noisy fields from traffic, per path and class (the value differs on nearly every comparison and looks generated).' }),
+  secondaryLegacy: Type.Optional(httpUrl('A second legacy instance for safe requests (GET, HEAD, OPTIONS); noise is then measured legacy vs legacy (Diffy), per path and class, only from pairs asked while no write reached legacy that the second instance did not get. Casing, type, status, missing fields and Redis classes are never noise.')),
 }, { ...strict, default: {}, description: 'How the two answers are compared.' });
 
 export const RedisKeySchema = Type.Object({
   name: Name,
   key: Type.String({
     minLength: 1,
-    description: 'Key template. Placeholders: {header.x-pesto-token}, {query.q}, {body.email} (request JSON body), {response.body.token} (this side\'s response), {keys.<name>.<field>} (a field of an earlier key\'s JSON value), {month} (UTC YYYY-MM). A key whose placeholders cannot be filled is skipped for that request.',
+    description: 'Key template. Placeholders: {header.x-pesto-token}, {query.q}, {body.email} (request JSON body), {response.body.token} (this side\'s response), {keys.<name>.<field>} (a field of an earlier key\'s JSON value), {month} (UTC YYYY-MM), {path} (the request path without the query, e.g. /api/users/42), {path.N} (its N-th non-empty segment, 0-based: {path.2} = 42). A key whose placeholders cannot be filled is skipped for that request.',
   }),
   when: Type.Optional(Type.Object({
     methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]+$' }))),
@@ -154,7 +160,12 @@ export const RouteRedisSchema = Type.Object({
   keys: Type.Array(RedisKeySchema, { minItems: 1, description: 'The keys a request on this route touches.' }),
   settleMs: Type.Integer({ minimum: 0, maximum: 10_000, default: DEFAULTS.redisSettleMs, description: 'Wait this long after an answer before reading keys (services that write after answering).' }),
   ttlToleranceSeconds: Type.Integer({ minimum: 0, default: DEFAULTS.redisTtlToleranceSeconds, description: 'TTLs within this many seconds compare equal.' }),
+  snapshotTimeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULTS.redisSnapshotTimeoutMs, description: `isolated/dual mirroring: a sampled request waits, before it is forwarded, for one read of its keys' current values from the primary's store (the state both shadows start from). Past this budget the request is forwarded unmirrored and the drop is counted (redis-snapshot-timeout). Default ${DEFAULTS.redisSnapshotTimeoutMs} ms.` }),
   liveSampleRate: Type.Number({ minimum: 0, maximum: 1, default: 0, description: 'Mode 2 (no mirror): share of live requests after which the declared keys are read and their shape checked against what legacy writes.' }),
+  discoverWrites: Type.Union([Type.Literal('attributed'), Type.Literal('exclusive'), Type.Literal('off')], {
+    default: 'attributed',
+    description: 'dual mirroring: watch every write of both shadow deployments (keyspace notifications on the shadow stores, which figway turns on — never on a production store) and compare the two write sets: same value under another key name → redis-key-renamed, a key only one side writes → redis-missing-write / redis-extra-write. attributed: comparisons run side by side, and an undeclared write made while several were open is not attributed (counted as discovery-ambiguous). exclusive: one comparison at a time per shadow store, so every write is attributed (slower). off: declared keys only. Default attributed.',
+  }),
 }, { ...strict, description: 'Declared Redis side effects, compared between sides.' });
 
 
