@@ -157,7 +157,7 @@ export const RedisKeySchema = Type.Object({
 }, strict);
 
 export const RouteRedisSchema = Type.Object({
-  keys: Type.Array(RedisKeySchema, { minItems: 1, description: 'The keys a request on this route touches.' }),
+  keys: Type.Array(RedisKeySchema, { default: [], description: 'The keys a request on this route touches (named per request by templates). They are seeded into shadow stores before a mirrored request and compared by name. With dual mirroring, writes to other keys are discovered without any declaration (discoverWrites); keys a shadow reads must still be declared, or its store will not hold them.' }),
   settleMs: Type.Integer({ minimum: 0, maximum: 10_000, default: DEFAULTS.redisSettleMs, description: 'Wait this long after an answer before reading keys (services that write after answering).' }),
   ttlToleranceSeconds: Type.Integer({ minimum: 0, default: DEFAULTS.redisTtlToleranceSeconds, description: 'TTLs within this many seconds compare equal.' }),
   snapshotTimeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULTS.redisSnapshotTimeoutMs, description: `isolated/dual mirroring: a sampled request waits, before it is forwarded, for one read of its keys' current values from the primary's store (the state both shadows start from). Past this budget the request is forwarded unmirrored and the drop is counted (redis-snapshot-timeout). Default ${DEFAULTS.redisSnapshotTimeoutMs} ms.` }),
