@@ -20,3 +20,4 @@ export { endpointOf, patternId, PERVASIVE_SHARE, PERVASIVE_MIN_COMPARISONS, PATT
 export { createComparisonMetrics, COMPARISON_RESULTS, LIVE_CHECK_RESULTS, type ComparisonMetrics, type LiveCheckResult } from './metrics.js';
 export { createComparator, type Comparator, type ComparatorOptions, type CompareInput, type SideAnswer, type ComparatorCompareConfig } from './comparator.js';
 export { compilePattern, normalizePath, splitPath } from './paths.js';
+export { registerDiffApi, DEFAULT_SAMPLE_LIMIT, MAX_SAMPLE_LIMIT, type DiffApiOptions } from './api.js';
