@@ -2,13 +2,16 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ComparisonRecord, ComparisonResult, Side } from './types.js';
 
-/** LiveCheckResult is the outcome of one Mode 2 live check: no drift, drift found, or the check failed. */
-export type LiveCheckResult = 'clean' | 'differ' | 'error';
+/**
+ * LiveCheckResult is the outcome of one Mode 2 live check: `match` (no drift), the judged result of a drift
+ * (`differ`, `noise-only`, `accepted-only`), or why the check could not run (a skip reason).
+ */
+export type LiveCheckResult = string;
 
 /** COMPARISON_RESULTS lists every figway_comparisons_total result label. */
 export const COMPARISON_RESULTS: readonly ComparisonResult[] = ['match', 'differ', 'noise-only', 'accepted-only', 'error', 'skipped'];
-/** LIVE_CHECK_RESULTS lists every figway_live_checks_total result label. */
-export const LIVE_CHECK_RESULTS: readonly LiveCheckResult[] = ['clean', 'differ', 'error'];
+/** LIVE_CHECK_RESULTS lists the figway_live_checks_total result labels registered at 0 by init (skip reasons come as they happen). */
+export const LIVE_CHECK_RESULTS: readonly LiveCheckResult[] = ['match', 'differ', 'noise-only', 'accepted-only'];
 
 /** ComparisonMetrics records sampled shadows, comparison outcomes, dropped shadows, live checks and per-side durations. */
 export interface ComparisonMetrics {
@@ -21,8 +24,10 @@ export interface ComparisonMetrics {
    * (Mode 2) only adds its findings: the check itself is counted by live().
    */
   comparison(rec: ComparisonRecord): void;
-  /** dropped counts a shadow that was not compared (overload, timeout, body too large…). */
+  /** dropped counts a sampled shadow that was not compared (overload, timeout, body too large…). */
   dropped(route: string, reason: string): void;
+  /** incomplete counts a comparison that ran but could not check everything (e.g. discovery-ambiguous). */
+  incomplete(route: string, reason: string): void;
   /** live counts one Mode 2 live check: figway_live_checks_total{result}. */
   live(route: string, result: LiveCheckResult): void;
   /** duration observes how long one side took to answer, in seconds. */
@@ -42,6 +47,7 @@ export function createComparisonMetrics(registry: Registry): ComparisonMetrics {
   const differences = counter(registry, 'figway_differences_total', 'Classified differences, by class and verdict.', ['route', 'class', 'verdict']);
   const dropped = counter(registry, 'figway_shadow_dropped_total', 'Shadow requests not compared, by reason.', ['route', 'reason']);
   const live = counter(registry, 'figway_live_checks_total', 'Mode 2 live checks of what the serving side wrote to Redis, by result.', ['route', 'result']);
+  const incomplete = counter(registry, 'figway_comparisons_incomplete_total', 'Comparisons that ran but could not check everything, by reason.', ['route', 'reason']);
   const existing = registry.getSingleMetric('figway_shadow_duration_seconds');
   const duration = (existing as Histogram<string> | undefined) ?? new Histogram({
     name: 'figway_shadow_duration_seconds',
@@ -68,6 +74,9 @@ export function createComparisonMetrics(registry: Registry): ComparisonMetrics {
     },
     dropped(route, reason) {
       dropped.inc({ route, reason });
+    },
+    incomplete(route, reason) {
+      incomplete.inc({ route, reason });
     },
     live(route, result) {
       live.inc({ route, result });

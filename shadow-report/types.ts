@@ -247,7 +247,7 @@ export interface DiffStore {
   sampled(route: string): Promise<void>;
   /** dropped counts one sampled shadow that ended without a comparison (`in-flight-cap`, `redis-concurrent-write`…). */
   dropped(route: string, reason: string): Promise<void>;
-  /** liveCheck counts one Mode 2 live check, `clean` when it found no drift (a drift also goes to `record` with `live`). */
+  /** liveCheck counts one Mode 2 live check, `clean` when it found no unexpected drift (findings also go to `record` with `live`). */
   liveCheck(route: string, clean: boolean): Promise<void>;
   summaries(): Promise<RouteSummary[]>;
   samples(route: string, opts?: SampleQuery): Promise<Sample[]>;
