@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import type { FastifyInstance } from 'fastify';
+import { registerDiffApi } from '../../shadow-report/api.js';
 import type { Logger } from 'pino';
 import type { ExchangeContext, ExchangeObserver, GatewayPlugin } from '../gateway.js';
 import type { RuntimeSnapshot, UpstreamTarget } from '../runtime.js';
@@ -96,12 +97,16 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
   let storeSignature = '';
   const sideEffects = options.sideEffects;
 
+  // Every sampled request ends as exactly one comparison (the comparator records it) or one drop, counted here in
+  // the metrics and in the diff store alike, so /metrics and /api/diffs always agree on coverage.
   const account = {
     sampled(route: string): void {
       comparisonMetrics.sampled(route);
+      void store?.sampled(route);
     },
     dropped(route: string, reason: string): void {
       comparisonMetrics.dropped(route, reason);
+      void store?.dropped(route, reason);
     },
   };
 
@@ -123,6 +128,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
       storeSignature = signature;
       void previous?.close();
     }
+    comparisonMetrics.init(snapshot.routes.filter((route) => route.observed).map((route) => route.name));
     const seen = new Set<string>();
     for (const route of snapshot.routes) {
       const mirror = route.config.mirror;
@@ -366,17 +372,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
     if ('response' in result) learner.observeLegacyPair(route.name, legacyAnswer, result.response, { ...route.config.compare, ticket });
   }
 
-  const admin = (app: FastifyInstance): void => {
-    app.get('/api/diffs', async () => ({ routes: store === undefined ? [] : await store.summaries() }));
-    app.get<{ Params: { route: string }; Querystring: { class?: string; limit?: string } }>('/api/diffs/:route/samples', async (request) => {
-      const limit = Math.min(200, Math.max(1, Number(request.query.limit ?? 20) || 20));
-      const samples = store === undefined ? [] : await store.samples(request.params.route, {
-        ...(request.query.class === undefined ? {} : { class: request.query.class }), limit,
-      });
-      return { route: request.params.route, samples };
-    });
-    app.get<{ Params: { route: string } }>('/api/diffs/:route/noise', async (request) => ({ route: request.params.route, learned: learner.learned(request.params.route) }));
-  };
+  const admin = (app: FastifyInstance): void => registerDiffApi(app, { store: () => store, learner });
 
   return {
     plugin,
