@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
+import { Gauge, type Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { registerDiffApi } from '../../shadow-report/api.js';
 import type { Logger } from 'pino';
@@ -20,7 +21,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { DiffStoreConfig, MirrorConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/schema.js';
 import { createCounterSampler } from './sampler.js';
-import { createLane, createResourceTable, type Lane } from './lane.js';
+import { createLane, createResourceTable, type Lane, type LaneStats } from './lane.js';
 import type { RedisSampleEntry, SideEffectAnswers, SideEffectChecker, SideEffectPreparation } from './side-effects.js';
 import { sendShadow, type ShadowResult } from './shadow-request.js';
 import { ResponseCapture } from './response-capture.js';
@@ -75,6 +76,25 @@ function laneBounds(mirror: MirrorConfig): { maxActive: number; maxQueued: numbe
   return { maxActive: mirror.maxInFlight, maxQueued: mirror.maxQueued, maxQueuedBytes: mirror.maxQueuedBytes, maxWaitMs: mirror.maxQueueWaitMs };
 }
 
+/** registerLaneGauges exposes each route's shadow lane (running, waiting, bytes held) so saturation shows before drops do. */
+function registerLaneGauges(registry: Registry, routes: ReadonlyMap<string, RouteState>): void {
+  const gauges: Array<[string, string, (stats: LaneStats) => number]> = [
+    ['figway_shadow_lane_active', 'Shadow comparisons running now, per route.', (stats) => stats.active],
+    ['figway_shadow_lane_queued', 'Sampled requests waiting in the shadow lane, per route.', (stats) => stats.queued],
+    ['figway_shadow_lane_queued_bytes', 'Bytes held by waiting samples, per route.', (stats) => stats.queuedBytes],
+  ];
+  for (const [name, help, read] of gauges) {
+    if (registry.getSingleMetric(name) !== undefined) continue;
+    new Gauge({
+      name, help, labelNames: ['route'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [route, state] of routes) this.set({ route }, read(state.lane.stats()));
+      },
+    });
+  }
+}
+
 /** MirrorExtension is the extension plus what figway's wiring and tests reach into. */
 export interface MirrorExtension extends FigwayExtension {
   store(): DiffStore | undefined;
@@ -96,6 +116,8 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
   let store: DiffStore | undefined;
   let storeSignature = '';
   const sideEffects = options.sideEffects;
+
+  registerLaneGauges(options.metrics.registry, routes);
 
   // Every sampled request ends as exactly one comparison (the comparator records it) or one drop, counted here in
   // the metrics and in the diff store alike, so /metrics and /api/diffs always agree on coverage.
