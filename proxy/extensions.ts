@@ -1,9 +1,10 @@
 /**
  * defaultExtensions lists the features `figway start` plugs into the gateway: mirroring with response comparison
- * (proxy/mirror) and the Redis side-effect comparison (proxy/redis) it delegates to, so the data plane itself stays
- * free of them.
+ * (proxy/mirror), the Redis side-effect comparison (proxy/redis) it delegates to, and the ramp (evidence timeline and
+ * controller, proxy/ramp) that reads what they found — so the data plane itself stays free of them.
  */
 import type { FigwayExtension, StartOptions } from './main.js';
+import { createRampExtension } from './ramp/extension.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
 import { createMirrorExtension, type MirrorExtensionOptions } from './mirror/extension.js';
@@ -33,5 +34,8 @@ export function createComparisonExtensions(
 }
 
 /** defaultExtensions returns the extensions of a production figway. */
-export const defaultExtensions: NonNullable<StartOptions['extensions']> = async ({ logger, metrics }): Promise<FigwayExtension[]> =>
-  createComparisonExtensions({ logger, metrics }).extensions;
+export const defaultExtensions: NonNullable<StartOptions['extensions']> = async (context): Promise<FigwayExtension[]> => {
+  const comparison = createComparisonExtensions(context);
+  const ramp = createRampExtension(context, { diffSummaries: () => comparison.mirror.store()?.summaries() });
+  return [...comparison.extensions, ramp];
+};
