@@ -7,10 +7,10 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createConfigManager, type ConfigManager } from './config/manager.js';
-import { adminTokenFrom } from './config/load.js';
-import { ConfigError } from './errors.js';
+import { adminTokensFrom, type AdminToken } from './config/load.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import { createGateway, type Gateway, type GatewayPlugin } from './gateway.js';
-import { createAdminServer, type AdminModule } from './admin.js';
+import { createAdminServer, type AdminModule, type AuditRecorder } from './admin.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { createLogger } from './log.js';
 import type { RandomSource } from './routing/select.js';
@@ -35,6 +35,8 @@ export interface StartOptions {
   /** Override the configured ports (tests and the bench use 0). */
   gatewayPort?: number;
   adminPort?: number;
+  /** Where admin state changes are recorded (proxy/audit.ts once it lands). */
+  audit?: AuditRecorder;
   extensions?: (context: { logger: Logger; metrics: GatewayMetrics; manager: () => ConfigManager }) => FigwayExtension[] | Promise<FigwayExtension[]>;
 }
 
@@ -71,11 +73,11 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     logger = createLogger(config.log.level);
   }
 
-  let adminToken: string | undefined;
+  let adminTokens: AdminToken[] | undefined;
   if (config.listeners.admin.enabled) {
-    const token = adminTokenFrom(config, env);
-    if (typeof token !== 'string') throw new ConfigError([token]);
-    adminToken = token;
+    const tokens = adminTokensFrom(config, env);
+    if (tokens.length === 0 || 'code' in tokens[0]!) throw new ConfigError(tokens as ConfigIssue[]);
+    adminTokens = tokens as AdminToken[];
   }
 
   const gateway = createGateway({
@@ -94,12 +96,14 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
   let stopping = false;
   let admin: FastifyInstance | undefined;
   let adminUrl: string | undefined;
-  if (adminToken !== undefined) {
+  if (adminTokens !== undefined) {
     admin = await createAdminServer({
-      token: adminToken,
+      tokens: adminTokens,
+      sessionTtlMs: config.listeners.admin.sessionTtlSeconds * 1000,
       manager,
       metrics,
       ready: () => !stopping,
+      ...(options.audit === undefined ? {} : { audit: options.audit }),
       modules: extensions.flatMap((extension) => (extension.admin === undefined ? [] : [extension.admin])),
     });
     await admin.listen({ port: options.adminPort ?? config.listeners.admin.port, host: config.listeners.admin.host });

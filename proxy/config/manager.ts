@@ -6,13 +6,24 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isMap, isSeq, parseDocument } from 'yaml';
 import type { Logger } from 'pino';
 import { ConfigError, formatConfigIssue, type ConfigIssue } from '../errors.js';
 import { loadConfigFiles, loadWeightsFile, parseConfigText, parseWeightsText, type LoadedConfig, type LoadedWeights } from './load.js';
 import { buildSnapshot, PoolRegistry, type RuntimeSnapshot } from '../runtime.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { RandomSource } from '../routing/select.js';
+import type { AcceptedDifferenceSchema } from './schema.js';
+
+/** AcceptedDifference is one `compare.accept` entry. */
+export type AcceptedDifference = typeof AcceptedDifferenceSchema.static;
+
+/** writeAtomically replaces `path` with `text` by rename, so readers (and the watcher) never see half a file. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  await writeFile(temporary, text, 'utf8');
+  await rename(temporary, path);
+}
 
 /** ReloadOutcome is what one reload attempt did. */
 export interface ReloadOutcome {
@@ -138,9 +149,43 @@ export class ConfigManager {
       const next = document.toString();
       // Validate exactly what will be written before it touches the disk.
       const weights = parseWeightsText(path, next, new Set(this.loaded.config.routes.map((r) => r.name)));
-      const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-      await writeFile(temporary, next, 'utf8');
-      await rename(temporary, path);
+      await writeAtomically(path, next);
+      this.weightsState = weights;
+      this.build();
+      return this.record({ file: path, result: 'applied', issues: [], at: new Date().toISOString() });
+    });
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * addAccepted appends one entry to a route's `compare.accept` in figway.yaml (atomic rename, comments kept) and
+   * applies the result. The whole new file is validated first, exactly as a hand edit would be; a rejected edit writes
+   * nothing. An entry equal to an existing one is not added twice. Throws ConfigError.
+   */
+  addAccepted(route: string, entry: AcceptedDifference): Promise<ReloadOutcome> {
+    const run = this.writeChain.then(async () => {
+      const path = this.loaded.configPath;
+      const text = await readFile(path, 'utf8');
+      const document = parseDocument(text);
+      const routes = document.get('routes');
+      const index = isSeq(routes) ? routes.items.findIndex((item) => isMap(item) && item.get('name') === route) : -1;
+      if (index < 0) {
+        throw new ConfigError([{ code: 'CONFIG_UNKNOWN_ROUTE', file: path, field: 'routes', message: `route "${route}" does not exist in the configuration` }]);
+      }
+      const clean = Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined));
+      const existing = document.getIn(['routes', index, 'compare', 'accept']);
+      const known = isSeq(existing) ? (existing.toJSON() as unknown[]).map((item) => JSON.stringify(item)) : [];
+      if (known.includes(JSON.stringify(clean))) return this.record({ file: path, result: 'unchanged', issues: [], at: new Date().toISOString() });
+      if (isSeq(existing)) existing.add(document.createNode(clean));
+      else document.setIn(['routes', index, 'compare', 'accept'], document.createNode([clean]));
+      const next = document.toString();
+      const loaded = parseConfigText(path, next);
+      const weights = parseWeightsText(this.loaded.weightsPath, this.weightsState.text, new Set(loaded.config.routes.map((r) => r.name)));
+      await writeAtomically(path, next);
+      // The watcher will see this text: remember it, so it is not applied twice.
+      this.lastText.set(path, next);
+      this.loaded = loaded;
       this.weightsState = weights;
       this.build();
       return this.record({ file: path, result: 'applied', issues: [], at: new Date().toISOString() });
