@@ -105,10 +105,10 @@ function isHttps(request: FastifyRequest): boolean {
  */
 export function crossSite(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  // When the browser states it, it is the whole answer (Origin can be "null" under a strict referrer policy).
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
   const origin = request.headers.origin;
   if (origin === undefined) return false;
-  if (origin === 'null') return true;
   try {
     return new URL(origin).host !== request.headers.host;
   } catch {

@@ -13,6 +13,7 @@ import { createGatewayMetrics } from './metrics.js';
 import { createLogger } from './log.js';
 import { startFigway } from './main.js';
 import { defaultExtensions } from './extensions.js';
+import { runReportCommand } from '../shadow-report/report/command.js';
 
 const USAGE = `figway — a strangler-fig migration gateway
 
@@ -24,6 +25,8 @@ Usage:
   figway weights show [-c figway.yaml]          print the weights in force
   figway traffic --url <gateway url> [--requests N] [--seconds S] [--clients N] [--concurrency N]
                                                 send bounded, realistic Pesto traffic through a gateway
+  figway report [--format md|json|html] [--route R] [--since 1h] [--url U] [--token T]
+                                                the migration evidence of a running figway, for a review
   figway help                                   this text
 
 Options:
@@ -189,6 +192,11 @@ async function traffic(args: string[]): Promise<number> {
   }
 }
 
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
@@ -196,6 +204,9 @@ async function main(argv: string[]): Promise<number> {
     case 'validate': return validate(args);
     case 'weights': return weights(args);
     case 'traffic': return traffic(args);
+    case 'report': return runReportCommand(args, {
+      stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env, version: await packageVersion(),
+    });
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;

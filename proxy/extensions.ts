@@ -1,13 +1,14 @@
 /**
  * defaultExtensions lists the features `figway start` plugs into the gateway: mirroring with response comparison
- * (proxy/mirror) and the Redis side-effect comparison (proxy/redis) it delegates to, so the data plane itself stays
- * free of them.
+ * (proxy/mirror), the Redis side-effect comparison (proxy/redis) it delegates to, and the dashboard
+ * (shadow-report/dashboard), so the data plane itself stays free of them.
  */
 import type { FigwayExtension, StartOptions } from './main.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
 import { createMirrorExtension, type MirrorExtensionOptions } from './mirror/extension.js';
 import { createRedisSideEffects, type RedisSideEffects, type RedisSideEffectsOptions } from './redis/checker.js';
+import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
 
 /** ComparisonExtensions are the mirror and the Redis checker, wired to each other. */
 export interface ComparisonExtensions {
@@ -32,6 +33,8 @@ export function createComparisonExtensions(
   return { extensions: [redisExtension, mirror], mirror, redis };
 }
 
-/** defaultExtensions returns the extensions of a production figway. */
-export const defaultExtensions: NonNullable<StartOptions['extensions']> = async ({ logger, metrics }): Promise<FigwayExtension[]> =>
-  createComparisonExtensions({ logger, metrics }).extensions;
+/** defaultExtensions returns the extensions of a production figway; the dashboard comes last (it serves what others lack). */
+export const defaultExtensions: NonNullable<StartOptions['extensions']> = async ({ logger, metrics, manager }): Promise<FigwayExtension[]> => [
+  ...createComparisonExtensions({ logger, metrics }).extensions,
+  createDashboardExtension({ metrics, manager }),
+];
