@@ -3,7 +3,7 @@
  * named bearer token or a dashboard session (admin-auth.ts) — /metrics, the route, weight and accepted-difference API,
  * and whatever admin modules (the shadow report, the dashboard) register.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { ConfigError, formatConfigIssue } from './errors.js';
 import type { ConfigManager } from './config/manager.js';
 import type { AdminToken } from './config/load.js';
@@ -11,16 +11,13 @@ import { AcceptedDifferenceSchema, DEFAULTS } from './config/schema.js';
 import type { GatewayMetrics } from './metrics.js';
 import { bearerToken, matchToken, registerAdminAuth, SIGN_IN_PAGE, type AdminAuth } from './admin-auth.js';
 import { sendAdminError } from './admin-reply.js';
+import { principalOf, type AuditLog } from './audit.js';
+import type { FigwayEvents } from './events.js';
 
 export { sendAdminError } from './admin-reply.js';
 
 /** AdminModule adds authenticated routes under /api (e.g. the shadow report). */
 export type AdminModule = (app: FastifyInstance) => void | Promise<void>;
-
-/** AuditRecorder is the part of the audit log (proxy/audit.ts, see CONTRACTS.md) the admin API writes to. */
-export interface AuditRecorder {
-  record(entry: { at: string; who: string; action: string; route?: string; old?: unknown; new?: unknown; why?: string }): void;
-}
 
 /** AdminOptions wire the admin API to the running gateway. */
 export interface AdminOptions {
@@ -30,12 +27,14 @@ export interface AdminOptions {
   token?: string;
   /** Dashboard session lifetime. Default listeners.admin.sessionTtlSeconds' default. */
   sessionTtlMs?: number;
+  now?: () => number;
   manager: ConfigManager;
   metrics: GatewayMetrics;
   ready(): boolean;
+  audit: AuditLog;
+  /** In-process events (audit entries, ramp changes) for server-sent-event streams; reachable as app.figwayEvents. */
+  events: FigwayEvents;
   modules?: AdminModule[];
-  audit?: AuditRecorder;
-  now?: () => number;
 }
 
 /** tokenMatches compares a bearer Authorization header (any scheme casing) against one token in constant time. */
@@ -53,11 +52,6 @@ export function isPublicAdminPath(path: string): boolean {
   return PUBLIC_PATHS.has(path) || path.startsWith(ASSETS_PREFIX);
 }
 
-/** principalName is who acted, for the audit log. */
-export function principalName(request: FastifyRequest): string {
-  return request.principal?.name ?? 'admin';
-}
-
 /** AdminServer is the fastify app plus its authentication state. */
 export type AdminServer = FastifyInstance & { auth: AdminAuth };
 
@@ -73,10 +67,8 @@ export async function createAdminServer(options: AdminOptions): Promise<AdminSer
     isPublic: isPublicAdminPath,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  const audit = (request: FastifyRequest, entry: { action: string; route?: string; old?: unknown; new?: unknown; why?: string }): void => {
-    options.audit?.record({ at: new Date(options.now?.() ?? Date.now()).toISOString(), who: principalName(request), ...entry });
-  };
   app.setNotFoundHandler((_request, reply) => sendAdminError(reply, 'ADMIN_NOT_FOUND'));
+  app.decorate('figwayEvents', options.events);
 
   app.get('/', async (_request, reply) => reply.redirect('/dashboard/', 302));
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -105,22 +97,39 @@ export async function createAdminServer(options: AdminOptions): Promise<AdminSer
     };
   });
 
-  app.put<{ Params: { route: string }; Body: { weight: number } }>('/api/routes/:route/weight', {
+  app.put<{ Params: { route: string }; Body: { weight: number; reason?: string } }>('/api/routes/:route/weight', {
     schema: {
-      body: { type: 'object', required: ['weight'], additionalProperties: false, properties: { weight: { type: 'number', minimum: 0, maximum: 100 } } },
+      body: {
+        type: 'object', required: ['weight'], additionalProperties: false,
+        properties: { weight: { type: 'number', minimum: 0, maximum: 100 }, reason: { type: 'string', maxLength: 500 } },
+      },
     },
     errorHandler: (error, _request, reply) => sendAdminError(reply, 'ADMIN_BAD_WEIGHT', error.message),
   }, async (request, reply) => {
+    const route = request.params.route;
+    const old = options.manager.snapshot().weights.get(route) ?? 0;
     try {
-      const old = options.manager.snapshot().weights.get(request.params.route) ?? 0;
-      const outcome = await options.manager.setWeight(request.params.route, request.body.weight);
-      audit(request, { action: 'weight.set', route: request.params.route, old, new: request.body.weight });
-      return { route: request.params.route, weight: request.body.weight, appliedAt: outcome.at };
+      const outcome = await options.manager.setWeight(route, request.body.weight);
+      options.audit.record({
+        who: principalOf(request), action: 'weight.set', route, old, new: request.body.weight,
+        ...(request.body.reason === undefined ? {} : { why: request.body.reason }),
+      });
+      return { route, weight: request.body.weight, appliedAt: outcome.at };
     } catch (error) {
       const detail = error instanceof ConfigError ? error.issues.map(formatConfigIssue).join('; ') : (error as Error).message;
       return sendAdminError(reply, 'ADMIN_BAD_WEIGHT', detail);
     }
   });
+
+  app.get<{ Querystring: { limit?: number } }>('/api/audit', {
+    schema: {
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { limit: { type: 'integer', minimum: 1, maximum: options.audit.capacity, default: 100 } },
+      },
+    },
+    errorHandler: (error, _request, reply) => sendAdminError(reply, 'ADMIN_BAD_REQUEST', error.message),
+  }, async (request) => ({ entries: options.audit.entries(request.query.limit ?? 100) }));
 
   app.get('/api/config/reloads', async () => ({ reloads: options.manager.history }));
 
@@ -139,7 +148,9 @@ export async function createAdminServer(options: AdminOptions): Promise<AdminSer
     if (!options.manager.config.routes.some((candidate) => candidate.name === name)) return sendAdminError(reply, 'ADMIN_NOT_FOUND', `no route "${name}"`);
     try {
       const outcome = await options.manager.addAccepted(name, request.body);
-      audit(request, { action: 'compare.accept', route: name, new: request.body, why: request.body.reason });
+      if (outcome.result === 'applied') {
+        options.audit.record({ who: principalOf(request), action: 'compare.accept', route: name, new: request.body, why: request.body.reason });
+      }
       return { route: name, accepted: request.body, appliedAt: outcome.at };
     } catch (error) {
       const detail = error instanceof ConfigError ? error.issues.map(formatConfigIssue).join('; ') : (error as Error).message;

@@ -34,7 +34,7 @@ export function createComparisonExtensions(
 }
 
 /** defaultExtensions returns the extensions of a production figway; the dashboard comes last (it serves what others lack). */
-export const defaultExtensions: NonNullable<StartOptions['extensions']> = async ({ logger, metrics, manager }): Promise<FigwayExtension[]> => [
+export const defaultExtensions: NonNullable<StartOptions['extensions']> = async ({ logger, metrics, manager, events }): Promise<FigwayExtension[]> => [
   ...createComparisonExtensions({ logger, metrics }).extensions,
-  createDashboardExtension({ metrics, manager }),
+  createDashboardExtension({ metrics, manager, events }),
 ];

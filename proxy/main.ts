@@ -2,7 +2,7 @@
  * startFigway wires a running figway: config manager (with file watching), data plane, admin listener and plugins.
  * The CLI's `start` and the demo both go through it; tests use it with port 0.
  */
-import { once } from 'node:events';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -10,10 +10,12 @@ import { createConfigManager, type ConfigManager } from './config/manager.js';
 import { adminTokensFrom, type AdminToken } from './config/load.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { createGateway, type Gateway, type GatewayPlugin } from './gateway.js';
-import { createAdminServer, type AdminModule, type AuditRecorder } from './admin.js';
+import { createAdminServer, type AdminModule } from './admin.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { createLogger } from './log.js';
 import type { RandomSource } from './routing/select.js';
+import { createAuditLog, type AuditLog } from './audit.js';
+import { createFigwayEvents, type FigwayEvents } from './events.js';
 import type { RuntimeSnapshot } from './runtime.js';
 
 /** FigwayExtension plugs a feature (mirroring, comparison, Redis checks) into the gateway and the admin API. */
@@ -35,9 +37,18 @@ export interface StartOptions {
   /** Override the configured ports (tests and the bench use 0). */
   gatewayPort?: number;
   adminPort?: number;
-  /** Where admin state changes are recorded (proxy/audit.ts once it lands). */
-  audit?: AuditRecorder;
-  extensions?: (context: { logger: Logger; metrics: GatewayMetrics; manager: () => ConfigManager }) => FigwayExtension[] | Promise<FigwayExtension[]>;
+  extensions?: (context: ExtensionContext) => FigwayExtension[] | Promise<FigwayExtension[]>;
+  /** Clock (epoch ms) of the audit log and the ramp controller. Default Date.now. */
+  now?: () => number;
+}
+
+/** ExtensionContext is what an extension may use of the running figway. */
+export interface ExtensionContext {
+  logger: Logger;
+  metrics: GatewayMetrics;
+  manager: () => ConfigManager;
+  audit: AuditLog;
+  events: FigwayEvents;
 }
 
 /** RunningFigway is a started instance. */
@@ -49,88 +60,141 @@ export interface RunningFigway {
   admin: FastifyInstance | undefined;
   metrics: GatewayMetrics;
   logger: Logger;
+  audit: AuditLog;
+  events: FigwayEvents;
   /** stop drains in-flight requests (up to the configured grace), then closes everything. */
   stop(): Promise<{ drained: boolean; abandoned: number }>;
 }
 
-/** startFigway starts figway from a configuration file. Throws ConfigError on invalid files. */
+/** startFigway starts figway from a configuration file. Throws ConfigError on invalid files and on a listener that cannot bind. */
 export async function startFigway(options: StartOptions): Promise<RunningFigway> {
   const env = options.env ?? process.env;
   const metrics = createGatewayMetrics();
   let logger = options.logger ?? createLogger('info');
   let managerRef: ConfigManager | undefined;
-  const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef! });
-  const manager = await createConfigManager({
-    configPath: options.configPath,
-    logger,
-    metrics,
-    ...(options.random === undefined ? {} : { random: options.random }),
-    onApplied: (snapshot) => { for (const extension of extensions) extension.applied?.(snapshot); },
-  });
-  managerRef = manager;
-  const config = manager.config;
-  if (options.logger === undefined) {
-    logger = createLogger(config.log.level);
-  }
-
-  let adminTokens: AdminToken[] | undefined;
-  if (config.listeners.admin.enabled) {
-    const tokens = adminTokensFrom(config, env);
-    if (tokens.length === 0 || 'code' in tokens[0]!) throw new ConfigError(tokens as ConfigIssue[]);
-    adminTokens = tokens as AdminToken[];
-  }
-
-  const gateway = createGateway({
-    snapshot: manager.snapshot,
-    metrics,
-    logger,
-    accessLog: config.log.access,
-    maxHeaderBytes: config.maxHeaderBytes,
-    plugins: extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin])),
-  });
-  gateway.server.listen(options.gatewayPort ?? config.listeners.gateway.port, config.listeners.gateway.host);
-  await once(gateway.server, 'listening');
-  const gatewayAddress = gateway.server.address() as AddressInfo;
-  const gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
-
-  let stopping = false;
-  let admin: FastifyInstance | undefined;
-  let adminUrl: string | undefined;
-  if (adminTokens !== undefined) {
-    admin = await createAdminServer({
-      tokens: adminTokens,
-      sessionTtlMs: config.listeners.admin.sessionTtlSeconds * 1000,
-      manager,
+  const events = createFigwayEvents();
+  // The audit log writes through whichever logger is current (the configured one replaces the default below).
+  const audit = createAuditLog({ logger: () => logger, ...(options.now === undefined ? {} : { now: options.now }) });
+  audit.on('entry', (entry) => events.emit('audit', entry));
+  // Whatever is opened is closed again if the start fails, so a failed `figway start` exits (Redis clients included).
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef!, audit, events });
+    undo.push(async () => { for (const extension of extensions) await extension.close?.(); });
+    const manager = await createConfigManager({
+      configPath: options.configPath,
+      logger,
       metrics,
-      ready: () => !stopping,
-      ...(options.audit === undefined ? {} : { audit: options.audit }),
-      modules: extensions.flatMap((extension) => (extension.admin === undefined ? [] : [extension.admin])),
+      ...(options.random === undefined ? {} : { random: options.random }),
+      onApplied: (snapshot) => { for (const extension of extensions) extension.applied?.(snapshot); },
     });
-    await admin.listen({ port: options.adminPort ?? config.listeners.admin.port, host: config.listeners.admin.host });
-    const adminAddress = admin.server.address() as AddressInfo;
-    adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
-  }
-  if (options.watch !== false) manager.watch();
-  logger.info({ gateway: gatewayUrl, admin: adminUrl ?? 'disabled', routes: manager.snapshot().routes.map((r) => `${r.name}=${r.weight}%`) }, 'figway started');
+    managerRef = manager;
+    undo.push(() => manager.close());
+    const config = manager.config;
+    if (options.logger === undefined) {
+      logger = createLogger(config.log.level);
+    }
 
-  return {
-    gatewayUrl,
-    adminUrl,
-    manager,
-    gateway,
-    admin,
-    metrics,
-    logger,
-    async stop() {
-      stopping = true;
-      const result = await gateway.drain(config.shutdownGraceMs);
-      await admin?.close();
-      for (const extension of extensions) await extension.close?.();
-      await manager.close();
-      logger.info(result, 'figway stopped');
-      return result;
-    },
-  };
+    let adminTokens: AdminToken[] | undefined;
+    if (config.listeners.admin.enabled) {
+      const tokens = adminTokensFrom(config, env);
+      if (tokens.length === 0 || 'code' in tokens[0]!) throw new ConfigError(tokens as ConfigIssue[]);
+      adminTokens = tokens as AdminToken[];
+    }
+
+    const gateway = createGateway({
+      snapshot: manager.snapshot,
+      metrics,
+      logger,
+      accessLog: config.log.access,
+      maxHeaderBytes: config.maxHeaderBytes,
+      plugins: extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin])),
+    });
+    const gatewayListener = { host: config.listeners.gateway.host, port: options.gatewayPort ?? config.listeners.gateway.port };
+    undo.push(() => closeServer(gateway.server));
+    await listenOrExplain(() => new Promise<void>((resolve, reject) => {
+      gateway.server.once('error', reject);
+      gateway.server.listen(gatewayListener.port, gatewayListener.host, () => {
+        gateway.server.off('error', reject);
+        resolve();
+      });
+    }), manager.configPath, 'listeners.gateway.port', gatewayListener);
+    const gatewayAddress = gateway.server.address() as AddressInfo;
+    const gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
+
+    let stopping = false;
+    let admin: FastifyInstance | undefined;
+    let adminUrl: string | undefined;
+    if (adminTokens !== undefined) {
+      const app = await createAdminServer({
+        tokens: adminTokens,
+        sessionTtlMs: config.listeners.admin.sessionTtlSeconds * 1000,
+        manager,
+        metrics,
+        audit,
+        events,
+        ready: () => !stopping,
+        modules: extensions.flatMap((extension) => (extension.admin === undefined ? [] : [extension.admin])),
+      });
+      admin = app;
+      undo.push(() => app.close());
+      const adminListener = { host: config.listeners.admin.host, port: options.adminPort ?? config.listeners.admin.port };
+      await listenOrExplain(() => app.listen(adminListener), manager.configPath, 'listeners.admin.port', adminListener);
+      const adminAddress = app.server.address() as AddressInfo;
+      adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
+    }
+    if (options.watch !== false) manager.watch();
+    logger.info({ gateway: gatewayUrl, admin: adminUrl ?? 'disabled', routes: manager.snapshot().routes.map((r) => `${r.name}=${r.weight}%`) }, 'figway started');
+
+    return {
+      gatewayUrl,
+      adminUrl,
+      manager,
+      gateway,
+      admin,
+      metrics,
+      logger,
+      audit,
+      events,
+      async stop() {
+        stopping = true;
+        const result = await gateway.drain(config.shutdownGraceMs);
+        await admin?.close();
+        for (const extension of extensions) await extension.close?.();
+        await manager.close();
+        logger.info(result, 'figway stopped');
+        return result;
+      },
+    };
+  } catch (error) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** LISTEN_PROBLEMS explain the bind errors a user can fix. */
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: 'is already in use (EADDRINUSE); stop what holds it or choose another port',
+  EACCES: 'needs privileges to bind (EACCES); choose a port above 1023',
+  EADDRNOTAVAIL: 'is not an address of this machine (EADDRNOTAVAIL)',
+  ENOTFOUND: 'names a host that does not resolve (ENOTFOUND)',
+};
+
+/** listenOrExplain runs `listen`; a bind failure becomes a ConfigError naming the listener's field and address. */
+async function listenOrExplain(listen: () => Promise<unknown>, file: string, field: string, at: { host: string; port: number }): Promise<void> {
+  try {
+    await listen();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+    const problem = LISTEN_PROBLEMS[code] ?? `cannot be bound (${(error as Error).message})`;
+    throw new ConfigError([{ code: 'CONFIG_LISTEN_FAILED', file, field, message: `${at.host}:${at.port} ${problem}` }]);
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function urlHost(address: string): string {

@@ -4,7 +4,6 @@
  * from a CDN), the live event stream (/api/events) and, until the ramp branch serves it, the route timeline.
  * Every view reads and acts through the public admin API, exactly as the CLI does: there is no private back door.
  */
-import type { EventEmitter } from 'node:events';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,6 +12,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FigwayExtension } from '../../proxy/main.js';
 import type { ConfigManager } from '../../proxy/config/manager.js';
 import type { GatewayMetrics } from '../../proxy/metrics.js';
+import type { FigwayEvents } from '../../proxy/events.js';
 import { sendAdminError } from '../../proxy/admin-reply.js';
 import { CONTENT_SECURITY_POLICY, shellPage, signInPage } from './pages.js';
 import { createEventHub, type EventHub } from './events.js';
@@ -38,8 +38,8 @@ const STYLESHEET = join(PACKAGE_ROOT, 'shadow-report', 'dashboard', 'web', 'dash
 export interface DashboardOptions {
   metrics: GatewayMetrics;
   manager(): ConfigManager;
-  /** In-process emitter of the ramp and audit log: 'entry' (AuditEntry), 'ramp' (RampStatus). */
-  events?: EventEmitter;
+  /** In-process events of the audit log ('audit') and the ramp ('ramp'), pushed to open dashboards. */
+  events?: FigwayEvents;
   /** Timeline interval. Default 5 s. */
   intervalMs?: number;
   now?: () => number;
@@ -78,7 +78,7 @@ export function createDashboardExtension(options: DashboardOptions): FigwayExten
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   sampler.on('points', (points) => hub.broadcast('points', points));
-  options.events?.on('entry', (entry) => hub.broadcast('audit', entry));
+  options.events?.on('audit', (entry) => hub.broadcast('audit', entry));
   options.events?.on('ramp', (status) => hub.broadcast('ramp', status));
 
   const admin = async (app: FastifyInstance): Promise<void> => {
