@@ -129,6 +129,7 @@ const ENTRY_POINTS: [string, string[]][] = [
   ['figway weights set', [CLI, 'weights', 'set']],
   ['figway weights show', [CLI, 'weights', 'show']],
   ['figway traffic', [CLI, 'traffic']],
+  ['figway report', [CLI, 'report']],
   ['npm run demo', [join(DIST, 'scripts', 'demo.js')]],
   ['npm run bench', [join(DIST, 'bench', 'run.js')]],
   ['npm run schema', [join(DIST, 'scripts', 'generate-schema.js')]],

@@ -279,7 +279,7 @@ async function main(argv: string[]): Promise<number> {
     case 'weights': return weights(args);
     case 'traffic': return traffic(args);
     case 'report': return runReportCommand(args, {
-      stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env, version: figwayVersion(),
+      stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env,
     });
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);

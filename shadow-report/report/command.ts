@@ -3,7 +3,7 @@
  * 1 figway unreachable or refusing, 2 bad flags.
  */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageError, type CommandLine } from '../../proxy/command-line.js';
 import { collectReport, ReportError } from './collect.js';
 import { renderReport, type ReportFormat } from './render.js';
 
@@ -36,33 +36,29 @@ export interface ReportIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
-  version: string;
   now?: () => number;
 }
 
+const COMMAND: CommandLine = { name: 'figway report', usage: REPORT_USAGE };
+
 /** runReportCommand runs `figway report` with its arguments and returns the exit code. */
 export async function runReportCommand(args: string[], io: ReportIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args, strict: true,
-      options: {
-        format: { type: 'string' }, route: { type: 'string' }, since: { type: 'string' }, url: { type: 'string' }, token: { type: 'string' },
-        output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
-      },
-    }));
-  } catch (error) {
-    io.stderr(`figway report: ${(error as Error).message.split('\n')[0]}\n`);
-    return 2;
-  }
-  if (values.help === true) { io.stdout(REPORT_USAGE); return 0; }
-  if (values.version === true) { io.stdout(`figway ${io.version}\n`); return 0; }
+  const output = { out: { write: io.stdout }, err: { write: io.stderr } };
+  const parsed = parseCommandLine(COMMAND, {
+    args, strict: true, allowPositionals: false,
+    options: {
+      format: { type: 'string' }, route: { type: 'string' }, since: { type: 'string' }, url: { type: 'string' }, token: { type: 'string' },
+      output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+    },
+  }, output);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const format = (values.format ?? 'md') as ReportFormat;
-  if (!['md', 'json', 'html'].includes(format)) { io.stderr(`figway report: --format must be md, json or html, not "${values.format}"\n`); return 2; }
+  if (!['md', 'json', 'html'].includes(format)) return usageError(COMMAND, `--format must be md, json or html, not "${values.format}"`, output);
   const window = parseDuration(values.since ?? '1h');
-  if (window === undefined) { io.stderr(`figway report: --since must be a duration like 30m, 1h or 2d, not "${values.since}"\n`); return 2; }
+  if (window === undefined) return usageError(COMMAND, `--since must be a duration like 30m, 1h or 2d, not "${values.since}"`, output);
   const token = values.token ?? io.env.FIGWAY_ADMIN_TOKEN;
-  if (token === undefined || token === '') { io.stderr('figway report: no admin token: set FIGWAY_ADMIN_TOKEN or pass --token\n'); return 2; }
+  if (token === undefined || token === '') return usageError(COMMAND, 'no admin token: set FIGWAY_ADMIN_TOKEN or pass --token', output);
   const url = values.url ?? io.env.FIGWAY_ADMIN_URL ?? 'http://127.0.0.1:9090';
   const now = io.now?.() ?? Date.now();
   try {

@@ -40,7 +40,7 @@ after(async () => {
 async function run(args: string[], env: NodeJS.ProcessEnv = { FIGWAY_ADMIN_TOKEN: TEST_ADMIN_TOKEN, FIGWAY_ADMIN_URL: figway.adminUrl }): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runReportCommand(args, { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, env, version: '9.9.9' });
+  const code = await runReportCommand(args, { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, env });
   return { code, out, err };
 }
 
@@ -83,5 +83,5 @@ test('bad flags exit 2 with one line; an unreachable figway or a wrong token exi
   const ghost = await run(['--route', 'ghost']);
   assert.deepEqual([ghost.code, ghost.err.trim()], [1, 'figway report: no route "ghost" (routes: users)']);
   assert.match((await run(['--help'])).out, /--format md\|json\|html/);
-  assert.equal((await run(['--version'])).out, 'figway 9.9.9\n');
+  assert.match((await run(['--version'])).out, /^figway \d+\.\d+\.\d+\n$/);
 });

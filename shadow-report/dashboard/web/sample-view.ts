@@ -7,7 +7,7 @@ import { enc, get, optional } from './api.js';
 import { ago, h, replace } from './dom.js';
 import { endpointOf, type RedisValue, type Sample, type SampleFinding, type SampleMessage } from './model.js';
 import { state } from './state.js';
-import { body, headers, marksOf, text, tree, type Marks } from './values.js';
+import { body, foldedPath, headers, marksOf, text, tree, type Marks } from './values.js';
 
 const KNOWN = new Set(['id', 'route', 'at', 'result', 'primary', 'bucket', 'findings', 'request', 'legacy', 'candidate', 'redis', 'error', 'skipped']);
 
@@ -35,13 +35,24 @@ function finding(f: SampleFinding): HTMLElement {
     h('td', {}, show(f.legacy)), h('td', {}, show(f.candidate)));
 }
 
+/** redisValue renders one side of a key: its type and TTL when the store says them, then the value at redis.<name>. */
+function redisValue(side: string, name: string, key: string | undefined, stored: unknown, marks: Marks): HTMLElement {
+  const typed = stored !== null && typeof stored === 'object' && !Array.isArray(stored) && 'value' in stored && 'type' in stored
+    ? stored as { type: unknown; ttlSeconds?: unknown; value: unknown } : undefined;
+  const value = typed === undefined ? stored : typed.value;
+  const absent = value === undefined || value === '(absent)';
+  return h('section', { class: 'side', 'data-side': side },
+    h('h3', {}, `${side} · ${name}`),
+    key === undefined ? null : h('p', { class: 'muted' }, 'key ', ...text(key)),
+    typed === undefined ? null : h('p', { class: 'muted' }, `type ${String(typed.type)}, TTL ${typed.ttlSeconds === null || typed.ttlSeconds === undefined ? 'none' : `${String(typed.ttlSeconds)} s`}`),
+    absent ? h('em', { class: marks.has(foldedPath(`redis.${name}`)) ? 'muted diff' : 'muted' }, 'absent') : tree(value, `redis.${name}`, marks));
+}
+
 function redisSection(values: RedisValue[] | undefined, findings: readonly SampleFinding[], marks: Marks): HTMLElement {
   if (values !== undefined && values.length > 0) {
     return h('section', { class: 'redis-values' }, h('h2', {}, 'Redis values'), values.map((value) => h('div', { class: 'split' },
-      h('section', { class: 'side' }, h('h3', {}, `legacy · ${value.name}`), value.legacyKey === undefined ? null : h('p', { class: 'muted' }, 'key ', ...text(value.legacyKey)),
-        value.legacy === undefined ? h('em', { class: 'muted' }, 'absent') : tree(value.legacy, `redis.${value.name}`, marks)),
-      h('section', { class: 'side' }, h('h3', {}, `new · ${value.name}`), value.newKey === undefined ? null : h('p', { class: 'muted' }, 'key ', ...text(value.newKey)),
-        value.new === undefined ? h('em', { class: 'muted' }, 'absent') : tree(value.new, `redis.${value.name}`, marks)))));
+      redisValue('legacy', value.name, value.legacyKey, value.legacy, marks),
+      redisValue('new', value.name, value.newKey, value.new, marks))));
   }
   const redisFindings = findings.filter((f) => f.path.startsWith('redis'));
   if (redisFindings.length === 0) return h('section', { class: 'redis-values' }, h('h2', {}, 'Redis values'), h('p', { class: 'muted' }, 'No Redis values stored with this sample.'));
