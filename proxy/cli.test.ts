@@ -133,6 +133,7 @@ const ENTRY_POINTS: [string, string[]][] = [
   ['npm run demo', [join(DIST, 'scripts', 'demo.js')]],
   ['npm run bench', [join(DIST, 'bench', 'run.js')]],
   ['npm run schema', [join(DIST, 'scripts', 'generate-schema.js')]],
+  ['npm run screenshots', [join(DIST, 'scripts', 'screenshots.js')]],
 ];
 
 test('every verb and script answers --help and --version, and a bad flag with one line and exit 2', async () => {

@@ -41,7 +41,7 @@ test('the verdict names the newest open pattern, then coverage, else says clean'
   const patterns = derivePatterns([sample('a', 5000, '/api/approve', [{ class: 'key-casing', path: 'redis.token.UserEmail', verdict: 'unexpected' }])]);
   const holding = verdictOf({ summary: summary(), patterns, now: 6000, window: { minutes: 10, compared: 40, unexpected: 3 } });
   assert.equal(holding.level, 'hold');
-  assert.equal(holding.text, 'holding: 3 unexpected key-casing differences at redis.token.UserEmail (PUT /api/approve) in the last 10 min');
+  assert.equal(holding.text, 'holding: 1 unexpected key-casing difference at redis.token.UserEmail (PUT /api/approve) — 3 comparisons differed in the last 10 min');
   const accepted = verdictOf({ summary: summary(), patterns, now: 6000, accept: [acceptRuleFor(patterns[0]!, 'r')] });
   assert.equal(accepted.level, 'ok');
   assert.equal(verdictOf({ summary: summary({ comparisons: 38, differ: 0, sampled: 61, coverage: 38 / 61 }), patterns: [], now: 0 }).text, 'holding: coverage 62% < 95% (38 of 61 sampled compared)');

@@ -40,8 +40,9 @@ export interface DashboardOptions {
   manager(): ConfigManager;
   /** In-process events of the audit log ('audit') and the ramp ('ramp'), pushed to open dashboards. */
   events?: FigwayEvents;
-  /** Timeline interval. Default 5 s. */
+  /** Timeline interval and history. Default the configuration's evidence.intervalMs and evidence.timelineMs. */
   intervalMs?: number;
+  timelineMs?: number;
   now?: () => number;
 }
 
@@ -68,20 +69,26 @@ function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
 }
 
 /** createDashboardExtension returns the dashboard as a figway extension (admin routes, config events, shutdown). */
-export function createDashboardExtension(options: DashboardOptions): FigwayExtension & { sampler: TimelineSampler; hub: EventHub } {
+export function createDashboardExtension(options: DashboardOptions): FigwayExtension & { sampler(): TimelineSampler | undefined; hub: EventHub } {
   const hub = createEventHub({ headers: SECURITY_HEADERS });
-  const sampler = createTimelineSampler({
-    registry: options.metrics.registry,
-    weights: () => options.manager().snapshot().weights,
-    routes: () => options.manager().snapshot().routes.map((route) => route.name),
-    ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
-    ...(options.now === undefined ? {} : { now: options.now }),
-  });
-  sampler.on('points', (points) => hub.broadcast('points', points));
+  // Made with the admin module, once the configuration (its evidence interval) is known.
+  let sampler: TimelineSampler | undefined;
   options.events?.on('audit', (entry) => hub.broadcast('audit', entry));
   options.events?.on('ramp', (status) => hub.broadcast('ramp', status));
 
   const admin = async (app: FastifyInstance): Promise<void> => {
+    const evidence = options.manager().config.evidence;
+    const intervalMs = options.intervalMs ?? evidence.intervalMs;
+    const timeline = createTimelineSampler({
+      registry: options.metrics.registry,
+      weights: () => options.manager().snapshot().weights,
+      routes: () => options.manager().snapshot().routes.map((route) => route.name),
+      intervalMs,
+      capacity: Math.max(1, Math.ceil((options.timelineMs ?? evidence.timelineMs) / intervalMs)),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
+    timeline.on('points', (points) => hub.broadcast('points', points));
+    sampler = timeline;
     const assets = await assetTable();
     app.addHook('preClose', async () => hub.close());
 
@@ -105,7 +112,7 @@ export function createDashboardExtension(options: DashboardOptions): FigwayExten
 
     app.get('/api/events', async (request, reply) => {
       reply.hijack();
-      const hello = { intervalMs: sampler.intervalMs, principal: request.principal?.name ?? null };
+      const hello = { intervalMs: timeline.intervalMs, principal: request.principal?.name ?? null };
       if (!hub.attach(reply.raw, { event: 'hello', data: hello })) {
         reply.raw.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' });
         reply.raw.end(JSON.stringify({ error: { code: 'ADMIN_NOT_FOUND', message: 'too many open dashboards' } }));
@@ -118,21 +125,21 @@ export function createDashboardExtension(options: DashboardOptions): FigwayExten
         const route = request.params.route;
         if (!options.manager().snapshot().routes.some((candidate) => candidate.name === route)) return sendAdminError(reply, 'ADMIN_NOT_FOUND', `no route "${route}"`);
         const since = Number(request.query.since ?? 0);
-        return { route, intervalMs: sampler.intervalMs, points: sampler.points(route, Number.isFinite(since) ? since : 0) };
+        return { route, intervalMs: timeline.intervalMs, points: timeline.points(route, Number.isFinite(since) ? since : 0) };
       });
     }
-    sampler.start();
+    timeline.start();
   };
 
   return {
     admin,
-    sampler,
+    sampler: () => sampler,
     hub,
     applied(snapshot) {
       hub.broadcast('config', { weights: Object.fromEntries(snapshot.routes.map((route) => [route.name, route.weight])) });
     },
     async close() {
-      sampler.stop();
+      sampler?.stop();
       hub.close();
     },
   };

@@ -308,15 +308,16 @@ export function verdictOf(input: VerdictInput): { level: 'ok' | 'hold' | 'fail' 
   const open = input.patterns
     .filter((pattern) => pattern.verdict === 'unexpected' && acceptedBy(pattern, input.accept) === undefined)
     .sort((a, b) => b.lastSeen - a.lastSeen || b.count - a.count);
-  const windowText = input.window === undefined ? '' : ` in the last ${input.window.minutes} min`;
-  const recent = input.window?.unexpected ?? evidence.unexpectedComparisons;
   const top = open[0];
-  if (top !== undefined && (input.window === undefined || recent > 0 || top.lastSeen >= input.now - input.window.minutes * 60_000)) {
-    const count = input.window === undefined ? top.count : Math.max(recent, 1);
-    return { level: 'hold', text: `holding: ${count} unexpected ${top.class} difference${count === 1 ? '' : 's'} at ${top.path} (${top.endpoint})${windowText}${open.length > 1 ? `, and ${open.length - 1} more pattern${open.length > 2 ? 's' : ''}` : ''}` };
+  const recent = input.window?.unexpected;
+  const inWindow = input.window === undefined || (recent ?? 0) > 0 || (top !== undefined && top.lastSeen >= input.now - input.window.minutes * 60_000);
+  if (top !== undefined && inWindow) {
+    const more = open.length > 1 ? `, and ${open.length - 1} more pattern${open.length > 2 ? 's' : ''}` : '';
+    const windowed = input.window === undefined || recent === undefined ? '' : ` — ${recent} comparison${recent === 1 ? '' : 's'} differed in the last ${input.window.minutes} min`;
+    return { level: 'hold', text: `holding: ${top.count} unexpected ${top.class} difference${top.count === 1 ? '' : 's'} at ${top.path} (${top.endpoint})${windowed}${more}` };
   }
   if (evidence.coverage !== null && evidence.coverage < 0.95 && evidence.sampled >= 20) {
     return { level: 'hold', text: `holding: coverage ${percent(evidence.coverage)} < 95% (${evidence.compared} of ${evidence.sampled} sampled compared)` };
   }
-  return { level: 'ok', text: `clean: ${evidence.compared} comparisons${windowText === '' ? '' : ' so far'}, no open unexpected difference` };
+  return { level: 'ok', text: `clean: ${evidence.compared} comparisons, no open unexpected difference` };
 }

@@ -50,9 +50,18 @@ function redisValue(side: string, name: string, key: string | undefined, stored:
 
 function redisSection(values: RedisValue[] | undefined, findings: readonly SampleFinding[], marks: Marks): HTMLElement {
   if (values !== undefined && values.length > 0) {
-    return h('section', { class: 'redis-values' }, h('h2', {}, 'Redis values'), values.map((value) => h('div', { class: 'split' },
-      redisValue('legacy', value.name, value.legacyKey, value.legacy, marks),
-      redisValue('new', value.name, value.newKey, value.new, marks))));
+    const differs = (value: RedisValue): boolean => {
+      const base = foldedPath(`redis.${value.name}`);
+      return [...marks.keys()].some((key) => key === base || key.startsWith(`${base}.`) || key.startsWith(`${base}[`));
+    };
+    // Keys with findings first and open; keys that match are folded away (a waiting list can be long).
+    const ordered = [...values.filter(differs), ...values.filter((value) => !differs(value))];
+    return h('section', { class: 'redis-values' }, h('h2', {}, 'Redis values'), ordered.map((value) => {
+      const pair = h('div', { class: 'split' },
+        redisValue('legacy', value.name, value.legacyKey, value.legacy, marks),
+        redisValue('new', value.name, value.newKey, value.new, marks));
+      return differs(value) ? pair : h('details', { class: 'same' }, h('summary', {}, `${value.name}: no difference (show both sides)`), pair);
+    }));
   }
   const redisFindings = findings.filter((f) => f.path.startsWith('redis'));
   if (redisFindings.length === 0) return h('section', { class: 'redis-values' }, h('h2', {}, 'Redis values'), h('p', { class: 'muted' }, 'No Redis values stored with this sample.'));
