@@ -15,6 +15,7 @@ import { startFigway } from './main.js';
 import { defaultExtensions } from './extensions.js';
 import { figwayVersion, parseCommandLine, usageError, type CommandLine } from './command-line.js';
 import { ramp, status, weight } from './cli-admin.js';
+import { runReportCommand } from '../shadow-report/report/command.js';
 
 const USAGE = `figway — a strangler-fig migration gateway
 
@@ -31,6 +32,8 @@ Usage:
   figway weight <route> <percent>               set a weight through a running figway (one audit entry)
   figway ramp <route> start|pause|resume|promote|abort
                                                 act on a route's ramp through a running figway
+  figway report [--format md|json|html] [--route R] [--since 1h] [--url U] [--token T]
+                                                the migration evidence of a running figway, for a review
   figway help | --help | --version
 
 Options:
@@ -288,6 +291,9 @@ async function main(argv: string[]): Promise<number> {
     case 'status': return status(args);
     case 'weight': return weight(args);
     case 'ramp': return ramp(args);
+    case 'report': return runReportCommand(args, {
+      stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env,
+    });
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;

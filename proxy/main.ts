@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createConfigManager, type ConfigManager } from './config/manager.js';
-import { adminTokenFrom } from './config/load.js';
-import { ConfigError } from './errors.js';
+import { adminTokensFrom, type AdminToken } from './config/load.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import { createGateway, type Gateway, type GatewayPlugin } from './gateway.js';
 import { createAdminServer, type AdminModule } from './admin.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
@@ -101,11 +101,11 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     }
     for (const extension of extensions) await extension.start?.();
 
-    let adminToken: string | undefined;
+    let adminTokens: AdminToken[] | undefined;
     if (config.listeners.admin.enabled) {
-      const token = adminTokenFrom(config, env);
-      if (typeof token !== 'string') throw new ConfigError([token]);
-      adminToken = token;
+      const tokens = adminTokensFrom(config, env);
+      if (tokens.length === 0 || 'code' in tokens[0]!) throw new ConfigError(tokens as ConfigIssue[]);
+      adminTokens = tokens as AdminToken[];
     }
 
     const gateway = createGateway({
@@ -131,9 +131,10 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     let stopping = false;
     let admin: FastifyInstance | undefined;
     let adminUrl: string | undefined;
-    if (adminToken !== undefined) {
+    if (adminTokens !== undefined) {
       const app = await createAdminServer({
-        token: adminToken,
+        tokens: adminTokens,
+        sessionTtlMs: config.listeners.admin.sessionTtlSeconds * 1000,
         manager,
         metrics,
         audit,
