@@ -11,7 +11,8 @@ import { loadConfigFiles, parseConfigText, parseWeightsText } from './config/loa
 import { createConfigManager } from './config/manager.js';
 import { createGatewayMetrics } from './metrics.js';
 import { createLogger } from './log.js';
-import { startFigway } from './main.js';
+import cluster from 'node:cluster';
+import { startServing } from './cluster/start.js';
 import { defaultExtensions } from './extensions.js';
 
 const USAGE = `figway — a strangler-fig migration gateway
@@ -45,13 +46,13 @@ function printConfigError(error: unknown): number {
 
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
-  let running: Awaited<ReturnType<typeof startFigway>>;
+  let running: Awaited<ReturnType<typeof startServing>>;
   try {
-    running = await startFigway({ configPath: configPathFrom(values.config), extensions: defaultExtensions });
+    running = await startServing({ configPath: configPathFrom(values.config), extensions: defaultExtensions });
   } catch (error) {
     return printConfigError(error);
   }
-  process.stdout.write(`figway listening: gateway ${running.gatewayUrl}, admin ${running.adminUrl ?? 'disabled'}\n`);
+  if (!cluster.isWorker) process.stdout.write(`figway listening: gateway ${running.gatewayUrl}, admin ${running.adminUrl ?? 'disabled'}\n`);
   return new Promise((resolveExit) => {
     let stopping = false;
     const stop = (signal: string): void => {

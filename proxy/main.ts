@@ -36,6 +36,13 @@ export interface StartOptions {
   gatewayPort?: number;
   adminPort?: number;
   extensions?: (context: { logger: Logger; metrics: GatewayMetrics; manager: () => ConfigManager }) => FigwayExtension[] | Promise<FigwayExtension[]>;
+  /**
+   * The process's part when `workers` > 1 (proxy/cluster): a primary serves the admin listener but no data plane,
+   * a worker the data plane but no admin listener. Default 'single': both.
+   */
+  role?: 'single' | 'primary' | 'worker';
+  /** The metrics to use (the primary's add up its workers'); default a fresh createGatewayMetrics(). */
+  metrics?: GatewayMetrics;
 }
 
 /** RunningFigway is a started instance. */
@@ -54,7 +61,8 @@ export interface RunningFigway {
 /** startFigway starts figway from a configuration file. Throws ConfigError on invalid files. */
 export async function startFigway(options: StartOptions): Promise<RunningFigway> {
   const env = options.env ?? process.env;
-  const metrics = createGatewayMetrics();
+  const metrics = options.metrics ?? createGatewayMetrics();
+  const role = options.role ?? 'single';
   let logger = options.logger ?? createLogger('info');
   let managerRef: ConfigManager | undefined;
   const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef! });
@@ -86,15 +94,18 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     maxHeaderBytes: config.maxHeaderBytes,
     plugins: extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin])),
   });
-  gateway.server.listen(options.gatewayPort ?? config.listeners.gateway.port, config.listeners.gateway.host);
-  await once(gateway.server, 'listening');
-  const gatewayAddress = gateway.server.address() as AddressInfo;
-  const gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
+  let gatewayUrl = `http://${urlHost(config.listeners.gateway.host)}:${options.gatewayPort ?? config.listeners.gateway.port}`;
+  if (role !== 'primary') {
+    gateway.server.listen(options.gatewayPort ?? config.listeners.gateway.port, config.listeners.gateway.host);
+    await once(gateway.server, 'listening');
+    const gatewayAddress = gateway.server.address() as AddressInfo;
+    gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
+  }
 
   let stopping = false;
   let admin: FastifyInstance | undefined;
   let adminUrl: string | undefined;
-  if (adminToken !== undefined) {
+  if (adminToken !== undefined && role !== 'worker') {
     admin = await createAdminServer({
       token: adminToken,
       manager,
@@ -119,7 +130,7 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     logger,
     async stop() {
       stopping = true;
-      const result = await gateway.drain(config.shutdownGraceMs);
+      const result = role === 'primary' ? { drained: true, abandoned: 0 } : await gateway.drain(config.shutdownGraceMs);
       await admin?.close();
       for (const extension of extensions) await extension.close?.();
       await manager.close();
