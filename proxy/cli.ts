@@ -13,7 +13,7 @@ import { createGatewayMetrics } from './metrics.js';
 import { createLogger } from './log.js';
 import cluster from 'node:cluster';
 import { startServing } from './cluster/start.js';
-import { defaultExtensions } from './extensions.js';
+import { lazyDefaultExtensions } from './lazy-extensions.js';
 
 const USAGE = `figway — a strangler-fig migration gateway
 
@@ -48,7 +48,7 @@ async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
   let running: Awaited<ReturnType<typeof startServing>>;
   try {
-    running = await startServing({ configPath: configPathFrom(values.config), extensions: defaultExtensions });
+    running = await startServing({ configPath: configPathFrom(values.config), extensions: lazyDefaultExtensions });
   } catch (error) {
     return printConfigError(error);
   }

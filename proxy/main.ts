@@ -22,6 +22,8 @@ export interface FigwayExtension {
   admin?: AdminModule;
   /** Called whenever a new snapshot is applied (also the first). */
   applied?(snapshot: RuntimeSnapshot): void;
+  /** Awaited after the first snapshot, before serving (an extension that loads its code on demand). */
+  ready?(): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     onApplied: (snapshot) => { for (const extension of extensions) extension.applied?.(snapshot); },
   });
   managerRef = manager;
+  for (const extension of extensions) await extension.ready?.();
   const config = manager.config;
   if (options.logger === undefined) {
     logger = createLogger(config.log.level);
