@@ -7,6 +7,8 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { ADMIN_ERRORS, ConfigError, formatConfigIssue, type AdminErrorCode } from './errors.js';
 import type { ConfigManager } from './config/manager.js';
 import type { GatewayMetrics } from './metrics.js';
+import { principalOf, type AuditLog } from './audit.js';
+import type { FigwayEvents } from './events.js';
 
 /** AdminModule adds authenticated routes under /api (e.g. the shadow report). */
 export type AdminModule = (app: FastifyInstance) => void | Promise<void>;
@@ -17,6 +19,9 @@ export interface AdminOptions {
   manager: ConfigManager;
   metrics: GatewayMetrics;
   ready(): boolean;
+  audit: AuditLog;
+  /** In-process events (audit entries, ramp changes) for server-sent-event streams; reachable as app.figwayEvents. */
+  events: FigwayEvents;
   modules?: AdminModule[];
 }
 
@@ -52,6 +57,7 @@ export async function createAdminServer(options: AdminOptions): Promise<FastifyI
     }
   });
   app.setNotFoundHandler((_request, reply) => sendAdminError(reply, 'ADMIN_NOT_FOUND'));
+  app.decorate('figwayEvents', options.events);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -78,20 +84,39 @@ export async function createAdminServer(options: AdminOptions): Promise<FastifyI
     };
   });
 
-  app.put<{ Params: { route: string }; Body: { weight: number } }>('/api/routes/:route/weight', {
+  app.put<{ Params: { route: string }; Body: { weight: number; reason?: string } }>('/api/routes/:route/weight', {
     schema: {
-      body: { type: 'object', required: ['weight'], additionalProperties: false, properties: { weight: { type: 'number', minimum: 0, maximum: 100 } } },
+      body: {
+        type: 'object', required: ['weight'], additionalProperties: false,
+        properties: { weight: { type: 'number', minimum: 0, maximum: 100 }, reason: { type: 'string', maxLength: 500 } },
+      },
     },
     errorHandler: (error, _request, reply) => sendAdminError(reply, 'ADMIN_BAD_WEIGHT', error.message),
   }, async (request, reply) => {
+    const route = request.params.route;
+    const old = options.manager.snapshot().weights.get(route) ?? 0;
     try {
-      const outcome = await options.manager.setWeight(request.params.route, request.body.weight);
-      return { route: request.params.route, weight: request.body.weight, appliedAt: outcome.at };
+      const outcome = await options.manager.setWeight(route, request.body.weight);
+      options.audit.record({
+        who: principalOf(request), action: 'weight.set', route, old, new: request.body.weight,
+        ...(request.body.reason === undefined ? {} : { why: request.body.reason }),
+      });
+      return { route, weight: request.body.weight, appliedAt: outcome.at };
     } catch (error) {
       const detail = error instanceof ConfigError ? error.issues.map(formatConfigIssue).join('; ') : (error as Error).message;
       return sendAdminError(reply, 'ADMIN_BAD_WEIGHT', detail);
     }
   });
+
+  app.get<{ Querystring: { limit?: number } }>('/api/audit', {
+    schema: {
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { limit: { type: 'integer', minimum: 1, maximum: options.audit.capacity, default: 100 } },
+      },
+    },
+    errorHandler: (error, _request, reply) => sendAdminError(reply, 'ADMIN_BAD_REQUEST', error.message),
+  }, async (request) => ({ entries: options.audit.entries(request.query.limit ?? 100) }));
 
   app.get('/api/config/reloads', async () => ({ reloads: options.manager.history }));
 

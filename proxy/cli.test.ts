@@ -9,9 +9,11 @@ import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { request } from 'undici';
 import { listenTestServer } from '../testing/http-servers.js';
-import { freePort } from '../testing/redis-server.js';
+import { freePort, startRedisServer } from '../testing/redis-server.js';
+import { createServer } from 'node:net';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), 'cli.js');
+const DIST = join(dirname(CLI), '..');
 const run = promisify(execFile);
 
 async function workspace(config: string, weights: string): Promise<string> {
@@ -112,4 +114,106 @@ test('figway traffic refuses bad numbers and non-loopback targets with a message
   assert.equal(remote.code, 1);
   assert.match(remote.stderr, /^figway traffic: .*loopback/m);
   assert.doesNotMatch(remote.stderr, /\n\s+at /);
+});
+
+/** runCli runs a compiled entry point and resolves with its exit code and output, whatever the code. */
+async function runNode(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, args, { timeout: 30_000, ...(cwd === undefined ? {} : { cwd }) }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }));
+}
+
+const ENTRY_POINTS: [string, string[]][] = [
+  ['figway start', [CLI, 'start']],
+  ['figway validate', [CLI, 'validate']],
+  ['figway weights set', [CLI, 'weights', 'set']],
+  ['figway weights show', [CLI, 'weights', 'show']],
+  ['figway traffic', [CLI, 'traffic']],
+  ['npm run demo', [join(DIST, 'scripts', 'demo.js')]],
+  ['npm run bench', [join(DIST, 'bench', 'run.js')]],
+  ['npm run schema', [join(DIST, 'scripts', 'generate-schema.js')]],
+];
+
+test('every verb and script answers --help and --version, and a bad flag with one line and exit 2', async () => {
+  for (const [name, entry] of ENTRY_POINTS) {
+    const help = await runNode([...entry, '--help']);
+    assert.equal(help.code, 0, `${name} --help`);
+    assert.match(help.stdout, /Usage/, `${name} --help`);
+    assert.equal(help.stderr, '', `${name} --help`);
+    const version = await runNode([...entry, '--version']);
+    assert.equal(version.code, 0, `${name} --version`);
+    assert.match(version.stdout, /^figway \d+\.\d+\.\d+\n$/, `${name} --version`);
+    const bad = await runNode([...entry, '--no-such-flag']);
+    assert.equal(bad.code, 2, `${name} --no-such-flag`);
+    assert.equal(bad.stderr.trimEnd().split('\n').length, 1, `${name}: one line, got ${bad.stderr}`);
+    assert.match(bad.stderr, /--no-such-flag/);
+    assert.doesNotMatch(bad.stderr + bad.stdout, /\n\s+at |ERR_PARSE_ARGS/, name);
+  }
+  assert.equal((await runNode([CLI, '--version'])).stdout, (await runNode([CLI, 'start', '--version'])).stdout);
+});
+
+test('figway validate weights.yaml alone reports the weight file\'s own problems, not a missing figway.yaml', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'figway-cli-'));
+  try {
+    await writeFile(join(dir, 'weights.yaml'), 'routes:\n  auth: 5\n  main: 140\n');
+    const bad = await runNode([CLI, 'validate', 'weights.yaml'], dir);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, `${join(dir, 'weights.yaml')}:3: routes.main: Expected number to be less or equal to 100 [CONFIG_SCHEMA]\n`);
+    await writeFile(join(dir, 'weights.yaml'), 'routes:\n  auth: 5\n');
+    const alone = await runNode([CLI, 'validate', 'weights.yaml'], dir);
+    assert.equal(alone.code, 0);
+    assert.match(alone.stdout, /weights\.yaml: ok \(1 weights; route names not checked: no configuration given/);
+    // With the configuration beside it, route names are checked too.
+    await writeFile(join(dir, 'figway.yaml'), CONFIG('http://127.0.0.1:1').replace('name: auth', 'name: other'));
+    const checked = await runNode([CLI, 'validate', 'weights.yaml'], dir);
+    assert.equal(checked.code, 1);
+    assert.match(checked.stderr, /routes\.auth: route "auth" does not exist in the configuration \(routes: other\) \[CONFIG_UNKNOWN_ROUTE\]/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('figway start on a taken gateway or admin port exits 1 with one line, even with Redis clients open', async () => {
+  const redis = await startRedisServer();
+  const holder = createServer();
+  holder.listen(0, '127.0.0.1');
+  await once(holder, 'listening');
+  const taken = (holder.address() as { port: number }).port;
+  const free = await freePort();
+  const withRedis = (gatewayPort: number, adminPort: number) => `listeners:
+  gateway: { host: 127.0.0.1, port: ${gatewayPort} }
+  admin: { host: 127.0.0.1, port: ${adminPort} }
+log: { level: warn }
+upstreams:
+  legacy: { url: "http://127.0.0.1:1", redis: { url: "${redis.url}" }, shadow: { url: "http://127.0.0.1:1", redis: { url: "${redis.url}/1" } } }
+  new: { url: "http://127.0.0.1:1", redis: { url: "${redis.url}" }, shadow: { url: "http://127.0.0.1:1", redis: { url: "${redis.url}/2" } } }
+routes:
+  - name: auth
+    match: { pathPrefix: / }
+    legacy: legacy
+    new: new
+    mirror: { sideEffects: isolated }
+    redis: { keys: [{ name: token, key: "{header.x-token}" }] }
+`;
+  const dir = await mkdtemp(join(tmpdir(), 'figway-cli-'));
+  try {
+    for (const [field, config] of [['listeners.gateway.port', withRedis(taken, free)], ['listeners.admin.port', withRedis(free, taken)]] as const) {
+      await writeFile(join(dir, 'figway.yaml'), config);
+      await writeFile(join(dir, 'weights.yaml'), 'routes: {}\n');
+      const child = spawn(process.execPath, [CLI, 'start', '-c', join(dir, 'figway.yaml')], {
+        stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FIGWAY_ADMIN_TOKEN: 'cli-test-admin-token-0123' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.stdout.resume();
+      const [code] = await once(child, 'exit') as [number];
+      assert.equal(code, 1, field);
+      assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
+      assert.match(stderr, new RegExp(`figway\\.yaml: ${field.replace(/\./g, '\\.')}: 127\\.0\\.0\\.1:${taken} is already in use \\(EADDRINUSE\\).*\\[CONFIG_LISTEN_FAILED\\]`));
+    }
+  } finally {
+    holder.close();
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -3,8 +3,7 @@
  * The figway command line: start, validate, weights, traffic. Exit codes: 0 ok, 1 invalid input or failure, 2 usage.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, formatConfigIssue } from './errors.js';
 import { loadConfigFiles, parseConfigText, parseWeightsText } from './config/load.js';
@@ -14,22 +13,86 @@ import { createLogger } from './log.js';
 import cluster from 'node:cluster';
 import { startServing } from './cluster/start.js';
 import { lazyDefaultExtensions } from './lazy-extensions.js';
+import { figwayVersion, parseCommandLine, usageError, type CommandLine } from './command-line.js';
 
 const USAGE = `figway — a strangler-fig migration gateway
 
 Usage:
   figway start [-c figway.yaml]                 run the gateway (SIGTERM/SIGINT drain and exit 0)
-  figway validate <file> [<file> ...]           check configuration and weight files; exit 1 with file:line: field: message
+  figway validate <file> [<file> ...] [-c figway.yaml]
+                                                check configuration and weight files; exit 1 with file:line: field: message
   figway weights set <route> <percent> [-c figway.yaml]
                                                 write one route's weight (atomic, comments kept); a running figway reloads it
   figway weights show [-c figway.yaml]          print the weights in force
   figway traffic --url <gateway url> [--requests N] [--seconds S] [--clients N] [--concurrency N]
                                                 send bounded, realistic Pesto traffic through a gateway
-  figway help                                   this text
+  figway help | --help | --version
 
 Options:
   -c, --config <path>   configuration file (default: figway.yaml, or $FIGWAY_CONFIG)
+
+Every command answers --help. Exit codes: 0 ok, 1 invalid input or failure, 2 usage error.
 `;
+
+const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
+
+const START: CommandLine = {
+  name: 'figway start',
+  usage: `Usage: figway start [-c figway.yaml]
+
+Run the gateway: the data-plane listeners and the admin listener named in the configuration. Configuration and
+weight files are watched and reloaded. SIGTERM/SIGINT stop accepting, drain in-flight requests (shutdownGraceMs)
+and exit 0. A listener that cannot bind (port in use) exits 1 with one line naming it.
+
+Options:
+  -c, --config <path>   configuration file (default: $FIGWAY_CONFIG, then figway.yaml)
+`,
+};
+
+const VALIDATE: CommandLine = {
+  name: 'figway validate',
+  usage: `Usage: figway validate <file> [<file> ...] [-c figway.yaml]
+
+Check configuration files (figway.yaml) and weight files (weights.yaml) without starting anything. Each problem is
+printed as file:line: field: message [CODE]; the exit code is 1 when any file is invalid.
+
+A weight file's route names are checked against the configuration named before it, or -c, or the figway.yaml
+beside it; when there is none, the weight file is checked on its own and the output says so.
+
+Options:
+  -c, --config <path>   configuration whose routes the weight files must name
+`,
+};
+
+const WEIGHTS: CommandLine = {
+  name: 'figway weights',
+  usage: `Usage:
+  figway weights set <route> <percent> [-c figway.yaml]   write one route's weight (atomic rename, comments kept)
+  figway weights show [-c figway.yaml]                    print each route's weight in force
+
+A running figway reloads the weight file when it changes.
+
+Options:
+  -c, --config <path>   configuration file (default: $FIGWAY_CONFIG, then figway.yaml)
+`,
+};
+
+const TRAFFIC: CommandLine = {
+  name: 'figway traffic',
+  usage: `Usage: figway traffic [--url <gateway>] [--requests N] [--seconds S] [--clients N] [--concurrency N] [--seed N]
+
+Send bounded, realistic Pesto traffic (sign-ups, approvals, revokes, trials, forward-auth checks) to loopback
+addresses only, and print a summary by kind and status.
+
+Options:
+  --url <url>           gateway base URL (default: $FIGWAY_URL, then http://127.0.0.1:8080)
+  --requests N          stop after N requests (default 2000)
+  --seconds S           stop after S seconds (default 60)
+  --clients N           distinct client addresses (default 50)
+  --concurrency N       requests in flight (default 8)
+  --seed N              random seed, for a replayable mix (default 1)
+`,
+};
 
 function configPathFrom(value: string | undefined): string {
   return resolve(value ?? process.env.FIGWAY_CONFIG ?? 'figway.yaml');
@@ -45,10 +108,11 @@ function printConfigError(error: unknown): number {
 }
 
 async function start(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
+  const parsed = parseCommandLine(START, { args, options: CONFIG_OPTION });
+  if (typeof parsed === 'number') return parsed;
   let running: Awaited<ReturnType<typeof startServing>>;
   try {
-    running = await startServing({ configPath: configPathFrom(values.config), extensions: lazyDefaultExtensions });
+    running = await startServing({ configPath: configPathFrom(parsed.values.config), extensions: lazyDefaultExtensions });
   } catch (error) {
     return printConfigError(error);
   }
@@ -69,13 +133,37 @@ async function start(args: string[]): Promise<number> {
   });
 }
 
+/** routeNamesIn lists the route names a weight file itself names (used when no configuration is at hand). */
+function routeNamesIn(text: string): Set<string> {
+  const routes = (parseDocument(text).toJS() as { routes?: unknown } | null)?.routes;
+  return new Set(routes !== null && typeof routes === 'object' ? Object.keys(routes) : []);
+}
+
+/** routeNamesFor finds the configuration a weight file is checked against: -c, else the figway.yaml beside it. */
+async function routeNamesFor(weightsFile: string, explicit: Set<string> | undefined): Promise<{ names?: Set<string>; note?: string }> {
+  if (explicit !== undefined) return { names: explicit };
+  const beside = join(dirname(weightsFile), 'figway.yaml');
+  const candidate = process.env.FIGWAY_CONFIG !== undefined ? resolve(process.env.FIGWAY_CONFIG) : beside;
+  let text: string;
+  try {
+    text = await readFile(candidate, 'utf8');
+  } catch {
+    return { note: 'route names not checked: no configuration given (add -c figway.yaml)' };
+  }
+  try {
+    // Only the configuration itself: its weight file may be the very file being checked.
+    return { names: new Set(parseConfigText(candidate, text).config.routes.map((route) => route.name)) };
+  } catch {
+    return { note: `route names not checked: ${candidate} is invalid (run figway validate ${candidate})` };
+  }
+}
+
 /** validate checks each file; a weight file is checked against the configuration given before it (or -c). */
 async function validate(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
-  if (positionals.length === 0) {
-    process.stderr.write('figway validate: name at least one file\n');
-    return 2;
-  }
+  const parsed = parseCommandLine(VALIDATE, { args, allowPositionals: true, options: CONFIG_OPTION });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length === 0) return usageError(VALIDATE, 'name at least one file');
   let routeNames: Set<string> | undefined;
   if (values.config !== undefined) {
     try {
@@ -90,18 +178,15 @@ async function validate(args: string[]): Promise<number> {
     const path = resolve(file);
     try {
       const text = await readFile(path, 'utf8');
-      const routes = parseDocument(text).toJS()?.routes as unknown;
+      const routes = (parseDocument(text).toJS() as { routes?: unknown } | null)?.routes;
       if (Array.isArray(routes)) {
         const loaded = parseConfigText(path, text);
         routeNames = new Set(loaded.config.routes.map((route) => route.name));
         process.stdout.write(`${file}: ok (${loaded.config.routes.length} routes)\n`);
       } else {
-        if (routeNames === undefined) {
-          const { loaded } = await loadConfigFiles(configPathFrom(undefined));
-          routeNames = new Set(loaded.config.routes.map((route) => route.name));
-        }
-        const weights = parseWeightsText(path, text, routeNames);
-        process.stdout.write(`${file}: ok (${weights.weights.size} weights)\n`);
+        const against = await routeNamesFor(path, routeNames);
+        const weights = parseWeightsText(path, text, against.names ?? routeNamesIn(text));
+        process.stdout.write(`${file}: ok (${weights.weights.size} weights${against.note === undefined ? '' : `; ${against.note}`})\n`);
       }
     } catch (error) {
       failed = true;
@@ -113,8 +198,15 @@ async function validate(args: string[]): Promise<number> {
 }
 
 async function weights(args: string[]): Promise<number> {
-  const [action, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
+  const parsed = parseCommandLine(WEIGHTS, { args, allowPositionals: true, options: CONFIG_OPTION });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  const [action, ...rest] = positionals;
+  if (action !== 'show' && action !== 'set') return usageError(WEIGHTS, action === undefined ? 'name an action: set or show' : `unknown action "${action}" (set or show)`);
+  if (action === 'show' && rest.length > 0) return usageError(WEIGHTS, 'weights show takes no arguments');
+  if (action === 'set' && rest.length !== 2) return usageError(WEIGHTS, 'weights set needs <route> <percent>');
+  const percent = Number(rest[1]);
+  if (action === 'set' && (rest[1]!.trim() === '' || !Number.isFinite(percent))) return usageError(WEIGHTS, `"${rest[1]}" is not a number`);
   const logger = createLogger('silent');
   let manager;
   try {
@@ -127,19 +219,10 @@ async function weights(args: string[]): Promise<number> {
       for (const route of manager.snapshot().routes) process.stdout.write(`${route.name}\t${route.weight}\n`);
       return 0;
     }
-    if (action === 'set' && positionals.length === 2) {
-      const [route, value] = positionals as [string, string];
-      const percent = Number(value);
-      if (!Number.isFinite(percent)) {
-        process.stderr.write(`figway weights set: "${value}" is not a number\n`);
-        return 2;
-      }
-      await manager.setWeight(route, percent);
-      process.stdout.write(`${route} = ${percent}% (written to ${manager.weightsPath})\n`);
-      return 0;
-    }
-    process.stderr.write(USAGE);
-    return 2;
+    const route = rest[0]!;
+    await manager.setWeight(route, percent, 'cli');
+    process.stdout.write(`${route} = ${percent}% (written to ${manager.weightsPath})\n`);
+    return 0;
   } catch (error) {
     return printConfigError(error);
   } finally {
@@ -155,16 +238,12 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
 }
 
 async function traffic(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { url: { type: 'string' }, requests: { type: 'string' }, seconds: { type: 'string' }, clients: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' } },
-    }));
-  } catch (error) {
-    process.stderr.write(`figway traffic: ${(error as Error).message}\n`);
-    return 2;
-  }
+  const parsed = parseCommandLine(TRAFFIC, {
+    args,
+    options: { url: { type: 'string' }, requests: { type: 'string' }, seconds: { type: 'string' }, clients: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' } },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const numbers = {
     requests: positiveInteger('requests', values.requests, 2000),
     seconds: positiveInteger('seconds', values.seconds, 60),
@@ -200,13 +279,25 @@ async function main(argv: string[]): Promise<number> {
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
+    case '--version': case 'version':
+      process.stdout.write(`figway ${figwayVersion()}\n`);
+      return 0;
     default:
-      process.stderr.write(`figway: unknown command "${command}"\n\n${USAGE}`);
+      process.stderr.write(`figway: unknown command "${command}" (see figway --help)\n`);
       return 2;
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
-  process.stderr.write(`figway: ${(error as Error).stack ?? String(error)}\n`);
-  process.exitCode = 1;
+/**
+ * exitSoon sets the exit code and, should anything still hold the event loop (a client library's reconnect timer
+ * after a failed start), ends the process once pending output had its chance: a CLI that failed must not hang.
+ */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  if (code !== 0) setTimeout(() => process.exit(code), 1_000).unref();
+}
+
+main(process.argv.slice(2)).then(exitSoon, (error: unknown) => {
+  process.stderr.write(`figway: ${(error as Error).message ?? String(error)}\n`);
+  exitSoon(1);
 });

@@ -11,6 +11,7 @@ import { errorBody, PROXY_ERRORS, type ProxyErrorCode } from './errors.js';
 import { normalisePath, splitTarget } from './forward/path.js';
 import { clientAddressOf, clientResponseHeaders, isTrusted, upstreamRequestHeaders } from './forward/headers.js';
 import { hostWithoutPort } from './routing/match.js';
+import { readBodyAhead } from './forward/read-ahead.js';
 import type { CompiledRoute, RuntimeSnapshot, UpstreamTarget } from './runtime.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Selection } from './routing/select.js';
@@ -31,6 +32,21 @@ export interface ExchangeContext {
   headers: string[];
   requestId: string;
   hasBody: boolean;
+  /**
+   * readBody reads the client's body before forwarding, up to `limit` bytes (a plugin that must see it first, e.g.
+   * to name the Redis keys a request will write). Whatever it read is forwarded first, then the rest streams.
+   * Undefined when the client went away.
+   */
+  readBody(limit: number): Promise<PrefetchedBody | undefined>;
+  /** What readBody read, once it did. */
+  prefetched?: PrefetchedBody;
+}
+
+/** PrefetchedBody is the part of a request body a plugin read before forwarding (the rest, if any, still streams). */
+export interface PrefetchedBody {
+  chunks: Buffer[];
+  /** True when the whole body was read. */
+  complete: boolean;
 }
 
 /** ExchangeObserver watches one exchange (the primary answer) for a plugin. Its methods must not throw or block. */
@@ -94,8 +110,13 @@ function requestIdOf(req: IncomingMessage): string {
 }
 
 /** bodyOf streams the client's body with a byte limit, optionally copying it for a plugin. It never destroys `req`. */
-async function* bodyOf(req: IncomingMessage, limit: number, exchange: Exchange): AsyncGenerator<Buffer> {
+async function* bodyOf(req: IncomingMessage, limit: number, exchange: Exchange, head: readonly Buffer[] = []): AsyncGenerator<Buffer> {
   let total = 0;
+  for (const chunk of head) {
+    total += chunk.length;
+    exchange.captureRequestChunk(chunk);
+    yield chunk;
+  }
   for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     total += chunk.length;
     if (total > limit) throw Object.assign(new Error('request body exceeds the route limit'), { code: 'FIGWAY_BODY_TOO_LARGE' });
@@ -142,6 +163,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (observer !== undefined && !this.context.hasBody) observer.onRequestBody?.(Buffer.alloc(0));
   }
 
+
+
   captureRequestChunk(chunk: Buffer): void {
     if (this.captured === undefined) return;
     this.capturedBytes += chunk.length;
@@ -162,6 +185,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
+    if (this.res.destroyed || this.req.socket.destroyed) {
+      // The client left while a plugin prepared the exchange: nothing to forward.
+      this.clientGone();
+      return;
+    }
     // The response's one 'close' listener (GatewayCore.handle) calls closed() from now on.
     (this.res as ResponseWithExchange)[kExchange] = this;
     this.dispatch();
@@ -179,6 +207,16 @@ class Exchange implements Dispatcher.DispatchHandler {
    */
   private bodyForUpstream(): Dispatcher.DispatchOptions['body'] {
     if (!this.context.hasBody) return null;
+    const prefetched = this.context.prefetched;
+    if (prefetched !== undefined) {
+      if (prefetched.complete) {
+        const body = Buffer.concat(prefetched.chunks);
+        this.captureRequestChunk(body);
+        this.requestBodyDone();
+        return body;
+      }
+      return bodyOf(this.req, this.route.config.maxBodyBytes, this, prefetched.chunks) as unknown as Dispatcher.DispatchOptions['body'];
+    }
     if (this.req.headers['content-length'] !== undefined && this.observer === undefined) {
       this.req.once('end', () => this.requestBodyDone());
       return this.req;
@@ -377,7 +415,13 @@ class GatewayCore {
       requestId,
       overrideHeader: route.overrideHeader,
     });
-    const context: ExchangeContext = { route, selection, req, method, target: query === '' ? path : `${path}?${query}`, headers, requestId, hasBody };
+    const context: ExchangeContext = {
+      route, selection, req, method, target: query === '' ? path : `${path}?${query}`, headers, requestId, hasBody,
+      readBody: (limit) => readBodyAhead(req, limit).then((body) => {
+        if (body !== undefined) context.prefetched = body;
+        return body;
+      }),
+    };
     const exchange = new Exchange(this, req, res, route, context, started);
 
     const plugins = this.options.plugins;

@@ -2,7 +2,7 @@
  * startFigway wires a running figway: config manager (with file watching), data plane, admin listener and plugins.
  * The CLI's `start` and the demo both go through it; tests use it with port 0.
  */
-import { once } from 'node:events';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -14,6 +14,8 @@ import { createAdminServer, type AdminModule } from './admin.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { createLogger } from './log.js';
 import type { RandomSource } from './routing/select.js';
+import { createAuditLog, type AuditLog } from './audit.js';
+import { createFigwayEvents, type FigwayEvents } from './events.js';
 import type { RuntimeSnapshot } from './runtime.js';
 
 /** FigwayExtension plugs a feature (mirroring, comparison, Redis checks) into the gateway and the admin API. */
@@ -37,7 +39,9 @@ export interface StartOptions {
   /** Override the configured ports (tests and the bench use 0). */
   gatewayPort?: number;
   adminPort?: number;
-  extensions?: (context: { logger: Logger; metrics: GatewayMetrics; manager: () => ConfigManager }) => FigwayExtension[] | Promise<FigwayExtension[]>;
+  extensions?: (context: ExtensionContext) => FigwayExtension[] | Promise<FigwayExtension[]>;
+  /** Clock (epoch ms) of the audit log and the ramp controller. Default Date.now. */
+  now?: () => number;
   /**
    * The process's part when `workers` > 1 (proxy/cluster): a primary serves the admin listener but no data plane,
    * a worker the data plane but no admin listener. Default 'single': both.
@@ -45,6 +49,15 @@ export interface StartOptions {
   role?: 'single' | 'primary' | 'worker';
   /** The metrics to use (the primary's add up its workers'); default a fresh createGatewayMetrics(). */
   metrics?: GatewayMetrics;
+}
+
+/** ExtensionContext is what an extension may use of the running figway. */
+export interface ExtensionContext {
+  logger: Logger;
+  metrics: GatewayMetrics;
+  manager: () => ConfigManager;
+  audit: AuditLog;
+  events: FigwayEvents;
 }
 
 /** RunningFigway is a started instance. */
@@ -56,91 +69,145 @@ export interface RunningFigway {
   admin: FastifyInstance | undefined;
   metrics: GatewayMetrics;
   logger: Logger;
+  audit: AuditLog;
+  events: FigwayEvents;
   /** stop drains in-flight requests (up to the configured grace), then closes everything. */
   stop(): Promise<{ drained: boolean; abandoned: number }>;
 }
 
-/** startFigway starts figway from a configuration file. Throws ConfigError on invalid files. */
+/** startFigway starts figway from a configuration file. Throws ConfigError on invalid files and on a listener that cannot bind. */
 export async function startFigway(options: StartOptions): Promise<RunningFigway> {
   const env = options.env ?? process.env;
   const metrics = options.metrics ?? createGatewayMetrics();
   const role = options.role ?? 'single';
   let logger = options.logger ?? createLogger('info');
   let managerRef: ConfigManager | undefined;
-  const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef! });
-  const manager = await createConfigManager({
-    configPath: options.configPath,
-    logger,
-    metrics,
-    ...(options.random === undefined ? {} : { random: options.random }),
-    onApplied: (snapshot) => { for (const extension of extensions) extension.applied?.(snapshot); },
-  });
-  managerRef = manager;
-  for (const extension of extensions) await extension.ready?.();
-  const config = manager.config;
-  if (options.logger === undefined) {
-    logger = createLogger(config.log.level);
-  }
-
-  let adminToken: string | undefined;
-  if (config.listeners.admin.enabled) {
-    const token = adminTokenFrom(config, env);
-    if (typeof token !== 'string') throw new ConfigError([token]);
-    adminToken = token;
-  }
-
-  const gateway = createGateway({
-    snapshot: manager.snapshot,
-    metrics,
-    logger,
-    accessLog: config.log.access,
-    maxHeaderBytes: config.maxHeaderBytes,
-    plugins: extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin])),
-  });
-  let gatewayUrl = `http://${urlHost(config.listeners.gateway.host)}:${options.gatewayPort ?? config.listeners.gateway.port}`;
-  if (role !== 'primary') {
-    gateway.server.listen(options.gatewayPort ?? config.listeners.gateway.port, config.listeners.gateway.host);
-    await once(gateway.server, 'listening');
-    const gatewayAddress = gateway.server.address() as AddressInfo;
-    gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
-  }
-
-  let stopping = false;
-  let admin: FastifyInstance | undefined;
-  let adminUrl: string | undefined;
-  if (adminToken !== undefined && role !== 'worker') {
-    admin = await createAdminServer({
-      token: adminToken,
-      manager,
+  const events = createFigwayEvents();
+  // The audit log writes through whichever logger is current (the configured one replaces the default below).
+  const audit = createAuditLog({ logger: () => logger, ...(options.now === undefined ? {} : { now: options.now }) });
+  audit.on('entry', (entry) => events.emit('audit', entry));
+  // Whatever is opened is closed again if the start fails, so a failed `figway start` exits (Redis clients included).
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef!, audit, events });
+    undo.push(async () => { for (const extension of extensions) await extension.close?.(); });
+    const manager = await createConfigManager({
+      configPath: options.configPath,
+      logger,
       metrics,
-      ready: () => !stopping,
-      modules: extensions.flatMap((extension) => (extension.admin === undefined ? [] : [extension.admin])),
+      ...(options.random === undefined ? {} : { random: options.random }),
+      onApplied: (snapshot) => { for (const extension of extensions) extension.applied?.(snapshot); },
     });
-    await admin.listen({ port: options.adminPort ?? config.listeners.admin.port, host: config.listeners.admin.host });
-    const adminAddress = admin.server.address() as AddressInfo;
-    adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
-  }
-  if (options.watch !== false) manager.watch();
-  logger.info({ gateway: gatewayUrl, admin: adminUrl ?? 'disabled', routes: manager.snapshot().routes.map((r) => `${r.name}=${r.weight}%`) }, 'figway started');
+    managerRef = manager;
+    undo.push(() => manager.close());
+    for (const extension of extensions) await extension.ready?.();
+    const config = manager.config;
+    if (options.logger === undefined) {
+      logger = createLogger(config.log.level);
+    }
 
-  return {
-    gatewayUrl,
-    adminUrl,
-    manager,
-    gateway,
-    admin,
-    metrics,
-    logger,
-    async stop() {
-      stopping = true;
-      const result = role === 'primary' ? { drained: true, abandoned: 0 } : await gateway.drain(config.shutdownGraceMs);
-      await admin?.close();
-      for (const extension of extensions) await extension.close?.();
-      await manager.close();
-      logger.info(result, 'figway stopped');
-      return result;
-    },
-  };
+    let adminToken: string | undefined;
+    if (config.listeners.admin.enabled) {
+      const token = adminTokenFrom(config, env);
+      if (typeof token !== 'string') throw new ConfigError([token]);
+      adminToken = token;
+    }
+
+    const gateway = createGateway({
+      snapshot: manager.snapshot,
+      metrics,
+      logger,
+      accessLog: config.log.access,
+      maxHeaderBytes: config.maxHeaderBytes,
+      plugins: extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin])),
+    });
+    const gatewayListener = { host: config.listeners.gateway.host, port: options.gatewayPort ?? config.listeners.gateway.port };
+    let gatewayUrl = `http://${urlHost(gatewayListener.host)}:${gatewayListener.port}`;
+    if (role !== 'primary') {
+      undo.push(() => closeServer(gateway.server));
+      await listenOrExplain(() => new Promise<void>((resolve, reject) => {
+        gateway.server.once('error', reject);
+        gateway.server.listen(gatewayListener.port, gatewayListener.host, () => {
+          gateway.server.off('error', reject);
+          resolve();
+        });
+      }), manager.configPath, 'listeners.gateway.port', gatewayListener);
+      const gatewayAddress = gateway.server.address() as AddressInfo;
+      gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
+    }
+
+    let stopping = false;
+    let admin: FastifyInstance | undefined;
+    let adminUrl: string | undefined;
+    if (adminToken !== undefined && role !== 'worker') {
+      const app = await createAdminServer({
+        token: adminToken,
+        manager,
+        metrics,
+        audit,
+        events,
+        ready: () => !stopping,
+        modules: extensions.flatMap((extension) => (extension.admin === undefined ? [] : [extension.admin])),
+      });
+      admin = app;
+      undo.push(() => app.close());
+      const adminListener = { host: config.listeners.admin.host, port: options.adminPort ?? config.listeners.admin.port };
+      await listenOrExplain(() => app.listen(adminListener), manager.configPath, 'listeners.admin.port', adminListener);
+      const adminAddress = app.server.address() as AddressInfo;
+      adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
+    }
+    if (options.watch !== false) manager.watch();
+    logger.info({ gateway: gatewayUrl, admin: adminUrl ?? 'disabled', routes: manager.snapshot().routes.map((r) => `${r.name}=${r.weight}%`) }, 'figway started');
+
+    return {
+      gatewayUrl,
+      adminUrl,
+      manager,
+      gateway,
+      admin,
+      metrics,
+      logger,
+      audit,
+      events,
+      async stop() {
+        stopping = true;
+        const result = role === 'primary' ? { drained: true, abandoned: 0 } : await gateway.drain(config.shutdownGraceMs);
+        await admin?.close();
+        for (const extension of extensions) await extension.close?.();
+        await manager.close();
+        logger.info(result, 'figway stopped');
+        return result;
+      },
+    };
+  } catch (error) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** LISTEN_PROBLEMS explain the bind errors a user can fix. */
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: 'is already in use (EADDRINUSE); stop what holds it or choose another port',
+  EACCES: 'needs privileges to bind (EACCES); choose a port above 1023',
+  EADDRNOTAVAIL: 'is not an address of this machine (EADDRNOTAVAIL)',
+  ENOTFOUND: 'names a host that does not resolve (ENOTFOUND)',
+};
+
+/** listenOrExplain runs `listen`; a bind failure becomes a ConfigError naming the listener's field and address. */
+async function listenOrExplain(listen: () => Promise<unknown>, file: string, field: string, at: { host: string; port: number }): Promise<void> {
+  try {
+    await listen();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+    const problem = LISTEN_PROBLEMS[code] ?? `cannot be bound (${(error as Error).message})`;
+    throw new ConfigError([{ code: 'CONFIG_LISTEN_FAILED', file, field, message: `${at.host}:${at.port} ${problem}` }]);
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function urlHost(address: string): string {

@@ -11,15 +11,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { request } from 'undici';
-import { startPestoStack, type PestoStack } from './pesto-stack.js';
+import { shadowStoreUrls, startPestoStack, type PestoStack } from './pesto-stack.js';
 import { pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
 import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
 import { startFigway, type RunningFigway } from '../proxy/main.js';
 import { defaultExtensions } from '../proxy/extensions.js';
 import { createLogger } from '../proxy/log.js';
+import { parseCommandLine, usageError, type CommandLine } from '../proxy/command-line.js';
 
 /** DemoOptions choose ports, regressions and where the demo files go. */
 export interface DemoOptions {
@@ -50,23 +50,29 @@ export function withDatabase(url: string, database: number): string {
 
 /** startDemo starts everything; it throws with a how-to message when no Redis can be had. */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  let ownRedis: TestRedis | undefined;
+  const ownRedis: TestRedis[] = [];
+  const stopOwnRedis = async (): Promise<void> => { await Promise.allSettled(ownRedis.map((server) => server.stop())); };
   let redisUrl = options.redisUrl ?? process.env.REDIS_URL;
+  // The shadow stores get a server of their own: figway turns on keyspace notifications there (to discover the
+  // shadows' writes), never on the production server. With REDIS_URL they are databases 1–4 of that server.
+  let shadowServer = redisUrl;
   if (redisUrl === undefined) {
     try {
-      ownRedis = await startRedisServer();
-      redisUrl = ownRedis.url;
+      for (let i = 0; i < 2; i++) ownRedis.push(await startRedisServer());
+      redisUrl = ownRedis[0]!.url;
+      shadowServer = ownRedis[1]!.url;
     } catch (error) {
+      await stopOwnRedis();
       throw new Error(`the demo needs Redis: set REDIS_URL=redis://host:port, or install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis). (${(error as Error).message})`);
     }
   }
   const productionUrl = withDatabase(redisUrl, 0);
-  const shadowUrl = withDatabase(redisUrl, 1);
+  const shadowUrls = shadowStoreUrls(shadowServer!);
   let stack: PestoStack;
   try {
-    stack = await startPestoStack({ redisUrl: productionUrl, shadowRedisUrl: shadowUrl, regressions: options.regressions ?? [], logLevel: options.logLevel ?? 'warn' });
+    stack = await startPestoStack({ redisUrl: productionUrl, shadowRedisUrls: shadowUrls, regressions: options.regressions ?? [], logLevel: options.logLevel ?? 'warn' });
   } catch (error) {
-    await ownRedis?.stop();
+    await stopOwnRedis();
     throw error;
   }
   const shadow = stack.urls.shadow!;
@@ -87,7 +93,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       shadow: {
         legacyAuth: shadow.legacyAuth, newAuth: shadow.newAuth,
         legacyRegistration: shadow.legacyRegistration, newRegistration: shadow.newRegistration,
-        redisUrl: shadowUrl,
+        redis: shadowUrls,
       },
     }),
     routes: pestoRoutes({ mirror: { sampleRate: 1 }, override: true }),
@@ -115,7 +121,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     });
   } catch (error) {
     await stack.stop();
-    await ownRedis?.stop();
+    await stopOwnRedis();
     throw error;
   }
   return {
@@ -123,7 +129,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     async stop() {
       await figway.stop();
       await stack.stop();
-      await ownRedis?.stop();
+      await stopOwnRedis();
     },
   };
 }
@@ -162,8 +168,25 @@ Ctrl-C stops everything.
 `;
 }
 
+const DEMO_COMMAND: CommandLine = {
+  name: 'demo',
+  help: 'npm run demo -- --help',
+  usage: `Usage: npm run demo -- [--regressions a,b] [--port N] [--admin-port N] [--smoke]
+
+Start Redis (unless REDIS_URL is set), the four Pesto services with shadow twins, a mail sink and figway in front
+of them, print the URLs and a few curl lines, and run until Ctrl-C.
+
+Options:
+  --regressions a,b   turn historical rewrite bugs back on: token-casing, approve-drops-token, email-wrong-field,
+                      revoke-empty-key
+  --port N            gateway port (default 8080; 0 picks a free one)
+  --admin-port N      admin port (default 9090; 0 picks a free one)
+  --smoke             start, send one forward-auth check through figway, stop (exit 0 when it answered 401)
+`,
+};
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const parsed = parseCommandLine(DEMO_COMMAND, {
     options: {
       regressions: { type: 'string', default: '' },
       port: { type: 'string' },
@@ -171,11 +194,15 @@ async function main(): Promise<void> {
       smoke: { type: 'boolean', default: false },
     },
   });
+  if (typeof parsed === 'number') {
+    process.exitCode = parsed;
+    return;
+  }
+  const { values } = parsed;
   const regressions = values.regressions.split(',').map((name) => name.trim()).filter((name) => name !== '');
   for (const [flag, value] of [['--port', values.port], ['--admin-port', values['admin-port']]] as const) {
     if (value !== undefined && !(Number.isInteger(Number(value)) && Number(value) >= 0 && Number(value) <= 65535)) {
-      process.stderr.write(`demo: ${flag} must be a port number (0–65535), not "${value}"\n`);
-      process.exitCode = 2;
+      process.exitCode = usageError(DEMO_COMMAND, `${flag} must be a port number (0–65535), not "${value}"`);
       return;
     }
   }

@@ -6,6 +6,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATED_SCHEMAS } from '../proxy/config/schema.js';
+import { parseCommandLine, type CommandLine } from '../proxy/command-line.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -66,8 +67,23 @@ export function renderReference(): string {
   return out.join('\n');
 }
 
+const SCHEMA_COMMAND: CommandLine = {
+  name: 'schema',
+  help: 'npm run schema -- --help',
+  usage: `Usage: npm run schema [-- --check]
+
+Regenerate schema/figway.schema.json, schema/weights.schema.json and docs/configuration.md from
+proxy/config/schema.ts. --check writes nothing and exits 1 when a generated file is stale (npm test runs it).
+`,
+};
+
 async function main(): Promise<void> {
-  const check = process.argv.includes('--check');
+  const parsed = parseCommandLine(SCHEMA_COMMAND, { options: { check: { type: 'boolean', default: false } } });
+  if (typeof parsed === 'number') {
+    process.exitCode = parsed;
+    return;
+  }
+  const check = parsed.values.check;
   let stale = 0;
   const outputs: [string, string][] = Object.entries(GENERATED_SCHEMAS).map(([name, schema]) => [join('schema', name), renderSchema(name, schema)]);
   outputs.push([join('docs', 'configuration.md'), renderReference()]);

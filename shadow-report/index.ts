@@ -6,6 +6,7 @@ export { DEFAULT_COMPARE_MAX_BODY_BYTES, DEFAULT_COMPARED_HEADERS } from './opti
 export { compareValues, deepEqual, type ValueCompareOptions } from './compare-values.js';
 export { compareResponses, type ResponseComparison, type ResponseCompareOptions } from './compare-responses.js';
 export { RESPONSE_RULES, statusRule, headersRule, bodyRule, type DiffRule, type RuleContext } from './rules/index.js';
+export { ALL_HEADERS, TRANSPORT_HEADERS, comparedHeaderNames } from './rules/headers.js';
 export { judge, resultOf, type AcceptRule, type RequestScope, type JudgeRules, type Judgement, type NoiseView } from './judge.js';
 export { createNoiseLearner, type NoiseLearner, type NoiseLearnerOptions, type ObservedRoots, type LearnedPath } from './noise-learner.js';
 export { looksGenerated, looksRandomToken } from './generated.js';

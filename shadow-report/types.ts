@@ -21,10 +21,24 @@ export type DiffClass =
   | 'redis-extra-key'
   | 'redis-ttl'
   | 'redis-type'
-  | 'redis-shape';
+  | 'redis-shape'
+  | 'redis-key-renamed'
+  | 'redis-missing-write'
+  | 'redis-extra-write';
 
-/** Classes that can never be noise: a casing, type or status change is always a real difference. */
-export const NEVER_NOISE: ReadonlySet<DiffClass> = new Set<DiffClass>(['status', 'type', 'key-casing', 'redis-type', 'redis-missing-key', 'redis-shape']);
+/**
+ * Classes that can never be noise, declared, learned or measured: a casing, type or status change, a field that is
+ * gone, and every Redis class are always real differences (issue #9: noise must never hide a regression).
+ */
+export const NEVER_NOISE: ReadonlySet<DiffClass> = new Set<DiffClass>([
+  'status', 'type', 'key-casing', 'missing-field',
+  'redis-missing-key', 'redis-extra-key', 'redis-ttl', 'redis-type', 'redis-shape', 'redis-key-renamed', 'redis-missing-write', 'redis-extra-write',
+]);
+
+/** isNeverNoise is true for a NEVER_NOISE class and for any `redis-*` class, also one added later. */
+export function isNeverNoise(cls: string): boolean {
+  return NEVER_NOISE.has(cls as DiffClass) || cls.startsWith('redis-');
+}
 
 /** Side names a request can be served by. */
 export type Side = 'legacy' | 'new';
@@ -44,7 +58,10 @@ export interface Finding {
 /** How a finding was judged after ignore/noise/accept rules. */
 export type Verdict = 'unexpected' | 'noise' | 'accepted' | 'ignored';
 
-/** JudgedFinding is a finding plus its verdict (and the acceptance reason, when accepted). */
+/** NoiseSource says why a finding is noise: declared in config, learned from traffic, or measured legacy vs legacy. */
+export type NoiseSource = 'declared' | 'learned' | 'measured';
+
+/** JudgedFinding is a finding plus its verdict and, when accepted, the rule's reason; when noise, its NoiseSource. */
 export interface JudgedFinding extends Finding {
   verdict: Verdict;
   reason?: string;
@@ -79,6 +96,7 @@ export type ComparisonResult = 'match' | 'differ' | 'noise-only' | 'accepted-onl
 export const DIFF_CLASSES: readonly DiffClass[] = [
   'status', 'header', 'missing-field', 'extra-field', 'value', 'type', 'key-casing', 'null-vs-absent', 'array-order',
   'array-length', 'body-text', 'body-encoding', 'redis-missing-key', 'redis-extra-key', 'redis-ttl', 'redis-type', 'redis-shape',
+  'redis-key-renamed', 'redis-missing-write', 'redis-extra-write',
 ];
 
 /** SkipReason says why a comparison (or its body part) was not done. */
@@ -101,6 +119,18 @@ export interface SampleResponse {
   bodyClipped?: boolean;
 }
 
+/**
+ * RedisSample is what both sides hold under one Redis key of a comparison, for the sample view: the declared (or
+ * discovered) key name, each side's actual key and value. Redacted like finding values before it is stored.
+ */
+export interface RedisSample {
+  name: string;
+  legacyKey?: string;
+  newKey?: string;
+  legacy?: unknown;
+  new?: unknown;
+}
+
 /** ComparisonRecord is the redacted outcome of one comparison, as handed to a DiffStore. */
 export interface ComparisonRecord {
   route: string;
@@ -116,6 +146,8 @@ export interface ComparisonRecord {
   candidate?: SampleResponse;
   skipped?: { reason: SkipReason; detail?: string };
   error?: { code: string; message: string };
+  /** Both sides' Redis keys and values (redacted), when the comparison read any. */
+  redis?: RedisSample[];
 }
 
 /** Sample is a stored ComparisonRecord plus the bucket it was kept under (a class, `noise`, `accepted`, `error`, `skipped`). */

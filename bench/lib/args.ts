@@ -91,7 +91,7 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
       },
     });
     if (values.help === true) return { kind: 'exit', code: 0, stdout: BENCH_USAGE };
-    if (values.version === true) return { kind: 'exit', code: 0, stdout: `figway bench ${version()}\n` };
+    if (values.version === true) return { kind: 'exit', code: 0, stdout: `figway ${version()}\n` };
     let targets: Set<TargetName> | undefined;
     if (values.targets !== undefined) {
       targets = new Set(['direct']);

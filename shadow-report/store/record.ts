@@ -2,7 +2,7 @@
  * What a DiffStore derives from one ComparisonRecord: the counters to add, the sample buckets to keep it under, and a
  * clipped copy small enough to store. Shared by the memory and the Redis store so both count the same way.
  */
-import type { ComparisonRecord, RouteSummary } from '../types.js';
+import type { ComparisonRecord, RedisSample, RouteSummary } from '../types.js';
 import { normalizePath } from '../paths.js';
 
 /** SAMPLE_BODY_CHARS is how much of each body a stored sample keeps. */
@@ -11,6 +11,8 @@ const VALUE_STRING_CHARS = 512;
 const VALUE_ARRAY_ITEMS = 20;
 const VALUE_OBJECT_KEYS = 50;
 const VALUE_DEPTH = 8;
+/** SAMPLE_REDIS_ENTRIES bounds the Redis keys a stored sample shows. */
+export const SAMPLE_REDIS_ENTRIES = 20;
 
 /** CounterDelta lists the increments one record makes: plain counters and per-path counters. */
 export interface CounterDelta {
@@ -117,5 +119,15 @@ export function storable(rec: ComparisonRecord): ComparisonRecord {
   if (request !== undefined) out.request = request;
   if (legacy !== undefined) out.legacy = legacy;
   if (candidate !== undefined) out.candidate = candidate;
+  if (rec.redis !== undefined) out.redis = rec.redis.slice(0, SAMPLE_REDIS_ENTRIES).map(clipRedis);
+  return out;
+}
+
+function clipRedis(entry: RedisSample): RedisSample {
+  const out: RedisSample = { name: clipValue(entry.name, 0) as string };
+  if (entry.legacyKey !== undefined) out.legacyKey = clipValue(entry.legacyKey, 0) as string;
+  if (entry.newKey !== undefined) out.newKey = clipValue(entry.newKey, 0) as string;
+  if ('legacy' in entry) out.legacy = clipValue(entry.legacy, 0);
+  if ('new' in entry) out.new = clipValue(entry.new, 0);
   return out;
 }

@@ -75,9 +75,11 @@ export function runStoreContract(make: (opts: { samplesPerClass: number }) => Pr
       primary: { side: 'legacy', response: { status: 400, headers: { 'content-type': 'text/plain', 'x-pesto-token': CANARY }, body: Buffer.from(`Token ${CANARY} already exists`) } },
       shadow: { side: 'new', response: { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ token: CANARY, echo: `you sent ${CANARY}`, [CANARY]: true })) } },
       extraFindings: [{ class: 'redis-missing-key', path: `redis.${CANARY}`, legacy: { UserEmail: 'a@b.c', Key: CANARY }, rule: 'redis' }],
+      redis: [{ name: 'token', legacyKey: CANARY, legacy: { UserEmail: 'a@b.c', Token: CANARY } }, { name: 'counter', legacyKey: `counter/2024-05/${CANARY}`, newKey: 'counter/2024-05/x', legacy: 1, new: 2 }],
     });
     const everything = JSON.stringify([await store.summaries(), await store.samples('auth'), await store.samples('auth', { class: 'status' })]);
     assert.ok(everything.includes('a@b.c'), 'the sample was stored');
+    assert.ok(everything.includes('counter/2024-05/x'), 'the Redis entries were stored');
     assert.equal(everything.includes(CANARY), false);
     assert.equal(everything.includes('SECRET'), false);
     await store.close();
