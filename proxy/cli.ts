@@ -11,8 +11,9 @@ import { loadConfigFiles, parseConfigText, parseWeightsText } from './config/loa
 import { createConfigManager } from './config/manager.js';
 import { createGatewayMetrics } from './metrics.js';
 import { createLogger } from './log.js';
-import { startFigway } from './main.js';
-import { defaultExtensions } from './extensions.js';
+import cluster from 'node:cluster';
+import { startServing } from './cluster/start.js';
+import { lazyDefaultExtensions } from './lazy-extensions.js';
 import { figwayVersion, parseCommandLine, usageError, type CommandLine } from './command-line.js';
 import { ramp, status, weight } from './cli-admin.js';
 import { runReportCommand } from '../shadow-report/report/command.js';
@@ -122,13 +123,13 @@ function printConfigError(error: unknown): number {
 async function start(args: string[]): Promise<number> {
   const parsed = parseCommandLine(START, { args, options: CONFIG_OPTION });
   if (typeof parsed === 'number') return parsed;
-  let running: Awaited<ReturnType<typeof startFigway>>;
+  let running: Awaited<ReturnType<typeof startServing>>;
   try {
-    running = await startFigway({ configPath: configPathFrom(parsed.values.config), extensions: defaultExtensions });
+    running = await startServing({ configPath: configPathFrom(parsed.values.config), extensions: lazyDefaultExtensions });
   } catch (error) {
     return printConfigError(error);
   }
-  process.stdout.write(`figway listening: gateway ${running.gatewayUrl}, admin ${running.adminUrl ?? 'disabled'}\n`);
+  if (!cluster.isWorker) process.stdout.write(`figway listening: gateway ${running.gatewayUrl}, admin ${running.adminUrl ?? 'disabled'}\n`);
   return new Promise((resolveExit) => {
     let stopping = false;
     const stop = (signal: string): void => {

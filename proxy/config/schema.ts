@@ -20,6 +20,7 @@ export const DEFAULTS = {
   responseTimeoutMs: 30_000,
   bodyTimeoutMs: 30_000,
   shutdownGraceMs: 10_000,
+  workers: 1,
   overrideHeader: 'x-figway-side',
   connectionsPerUpstream: 128,
   mirrorMaxBodyBytes: 256 * 1024,
@@ -287,6 +288,10 @@ export const FigwayConfigSchema = Type.Object({
   trustedProxies: Type.Array(Type.String(), { default: [], description: 'Addresses or CIDRs whose X-Forwarded-* headers are trusted. Others are overwritten.' }),
   maxHeaderBytes: Type.Integer({ minimum: 1024, default: DEFAULTS.maxHeaderBytes, description: `Request header block above this gets 431. Default ${DEFAULTS.maxHeaderBytes}.` }),
   shutdownGraceMs: Type.Integer({ minimum: 0, default: DEFAULTS.shutdownGraceMs, description: `On SIGTERM, in-flight requests get this long to finish. Default ${DEFAULTS.shutdownGraceMs}.` }),
+  workers: Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], {
+    default: DEFAULTS.workers,
+    description: `Gateway processes sharing the data-plane port (node:cluster). auto: one per core the process may use. With more than 1, a primary process runs the admin listener (its /metrics adds up every worker) and replaces a worker that dies; weights and configuration reloads reach every worker. Read at start: changing it needs a restart. Default ${DEFAULTS.workers}.`,
+  }),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level. Logs are JSON on stdout; they never carry headers, bodies or query strings.' }),
     access: Type.Boolean({ default: true, description: 'One JSON line per request (route, side, status, duration, request id).' }),
