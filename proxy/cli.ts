@@ -11,10 +11,12 @@ import { loadConfigFiles, parseConfigText, parseWeightsText } from './config/loa
 import { createConfigManager } from './config/manager.js';
 import { createGatewayMetrics } from './metrics.js';
 import { createLogger } from './log.js';
-import { startFigway } from './main.js';
-import { defaultExtensions } from './extensions.js';
+import cluster from 'node:cluster';
+import { startServing } from './cluster/start.js';
+import { lazyDefaultExtensions } from './lazy-extensions.js';
 import { figwayVersion, parseCommandLine, usageError, type CommandLine } from './command-line.js';
 import { ramp, status, weight } from './cli-admin.js';
+import { runReportCommand } from '../shadow-report/report/command.js';
 
 const USAGE = `figway — a strangler-fig migration gateway
 
@@ -31,6 +33,8 @@ Usage:
   figway weight <route> <percent>               set a weight through a running figway (one audit entry)
   figway ramp <route> start|pause|resume|promote|abort
                                                 act on a route's ramp through a running figway
+  figway report [--format md|json|html] [--route R] [--since 1h] [--url U] [--token T]
+                                                the migration evidence of a running figway, for a review
   figway help | --help | --version
 
 Options:
@@ -119,13 +123,13 @@ function printConfigError(error: unknown): number {
 async function start(args: string[]): Promise<number> {
   const parsed = parseCommandLine(START, { args, options: CONFIG_OPTION });
   if (typeof parsed === 'number') return parsed;
-  let running: Awaited<ReturnType<typeof startFigway>>;
+  let running: Awaited<ReturnType<typeof startServing>>;
   try {
-    running = await startFigway({ configPath: configPathFrom(parsed.values.config), extensions: defaultExtensions });
+    running = await startServing({ configPath: configPathFrom(parsed.values.config), extensions: lazyDefaultExtensions });
   } catch (error) {
     return printConfigError(error);
   }
-  process.stdout.write(`figway listening: gateway ${running.gatewayUrl}, admin ${running.adminUrl ?? 'disabled'}\n`);
+  if (!cluster.isWorker) process.stdout.write(`figway listening: gateway ${running.gatewayUrl}, admin ${running.adminUrl ?? 'disabled'}\n`);
   return new Promise((resolveExit) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -288,6 +292,9 @@ async function main(argv: string[]): Promise<number> {
     case 'status': return status(args);
     case 'weight': return weight(args);
     case 'ramp': return ramp(args);
+    case 'report': return runReportCommand(args, {
+      stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env,
+    });
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;

@@ -1,7 +1,8 @@
 /**
  * defaultExtensions lists the features `figway start` plugs into the gateway: mirroring with response comparison
- * (proxy/mirror), the Redis side-effect comparison (proxy/redis) it delegates to, and the ramp (evidence timeline and
- * controller, proxy/ramp) that reads what they found — so the data plane itself stays free of them.
+ * (proxy/mirror), the Redis side-effect comparison (proxy/redis) it delegates to, the ramp (evidence timeline and
+ * controller, proxy/ramp) that reads what they found, and the dashboard (shadow-report/dashboard) that shows and
+ * drives them — so the data plane itself stays free of them.
  */
 import type { FigwayExtension, StartOptions } from './main.js';
 import { createRampExtension } from './ramp/extension.js';
@@ -9,6 +10,7 @@ import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
 import { createMirrorExtension, type MirrorExtensionOptions } from './mirror/extension.js';
 import { createRedisSideEffects, type RedisSideEffects, type RedisSideEffectsOptions } from './redis/checker.js';
+import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
 
 /** ComparisonExtensions are the mirror and the Redis checker, wired to each other. */
 export interface ComparisonExtensions {
@@ -33,9 +35,9 @@ export function createComparisonExtensions(
   return { extensions: [redisExtension, mirror], mirror, redis };
 }
 
-/** defaultExtensions returns the extensions of a production figway. */
+/** defaultExtensions returns the extensions of a production figway; the dashboard comes last (it serves what others lack). */
 export const defaultExtensions: NonNullable<StartOptions['extensions']> = async (context): Promise<FigwayExtension[]> => {
   const comparison = createComparisonExtensions(context);
   const ramp = createRampExtension(context, { diffSummaries: () => comparison.mirror.store()?.summaries() });
-  return [...comparison.extensions, ramp];
+  return [...comparison.extensions, ramp, createDashboardExtension(context)];
 };

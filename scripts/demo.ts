@@ -32,6 +32,8 @@ export interface DemoOptions {
   redisUrl?: string;
   adminToken?: string;
   logLevel?: string;
+  /** How often evidence is read (timeline points, ramp evaluation); default the schema's. The screenshots use 1 s. */
+  evidenceIntervalMs?: number;
   /** Give both routes the demo ramp (fast steps), start their weights at 0 and trust the traffic generator's X-Forwarded-For. */
   ramp?: boolean;
 }
@@ -90,6 +92,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       admin: { host: '127.0.0.1', port: options.adminPort ?? 9090 },
     },
     log: { level: options.logLevel ?? 'warn', access: false },
+    ...(options.evidenceIntervalMs === undefined && options.ramp !== true ? {} : { evidence: { intervalMs: options.evidenceIntervalMs ?? DEMO_RAMP_INTERVAL_MS } }),
     upstreams: pestoUpstreams({
       legacyAuth: stack.urls.legacyAuth, newAuth: stack.urls.newAuth,
       legacyRegistration: stack.urls.legacyRegistration, newRegistration: stack.urls.newRegistration,
@@ -101,7 +104,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       },
     }),
     routes: pestoRoutes({ mirror: { sampleRate: 1 }, override: true }).map((route) => (options.ramp === true ? { ...route, ramp: DEMO_RAMP } : route)),
-    ...(options.ramp === true ? { evidence: { intervalMs: DEMO_RAMP_INTERVAL_MS }, trustedProxies: ['127.0.0.1'] } : {}),
+    ...(options.ramp === true ? { trustedProxies: ['127.0.0.1'] } : {}),
   };
   await writeFile(join(directory, 'figway.yaml'), `# Written by npm run demo; regenerated at each start.\n${stringify(config)}`);
   await writeFile(join(directory, 'weights.yaml'), [
@@ -145,10 +148,17 @@ export async function forwardAuthCheck(gatewayUrl: string, token: string): Promi
   return { status: response.statusCode, body: await response.body.text() };
 }
 
+/** dashboardUrl is where a new user starts: the dashboard on the admin listener (sign-in asks for the token). */
+export function dashboardUrl(demo: Demo): string {
+  return `${demo.figway.adminUrl!}/dashboard/`;
+}
+
 function banner(demo: Demo, regressions: string[]): string {
   const gw = demo.figway.gatewayUrl;
   const admin = demo.figway.adminUrl!;
   return `
+  dashboard   ${dashboardUrl(demo)}   (sign in with the token: ${demo.adminToken})
+
 figway demo is running${regressions.length > 0 ? ` with rewrite regressions: ${regressions.join(', ')}` : ''}
 
   gateway     ${gw}          (registration: /api/*, auth forward-auth: everything else)

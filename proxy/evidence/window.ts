@@ -3,7 +3,7 @@
  * read from it (error rate, p99, coverage, unexpected-difference rate and the finding that dominates). Deltas are taken
  * per instance, and a counter that went down (a restarted instance) counts from zero, as Prometheus' rate() does.
  */
-import type { Side } from '../../shadow-report/types.js';
+import { isNeverNoise, type Side } from '../../shadow-report/types.js';
 import {
   emptyHistogram, emptyRouteCounters, type CounterSnapshot, type LatencyHistogram, type RouteCounters, type UnexpectedFinding,
 } from './counters.js';
@@ -229,7 +229,10 @@ export function topFindings(window: RouteWindow, limit: number): TopFinding[] {
   const classes = Object.entries(counters.unexpectedByClass).sort((a, b) => b[1] - a[1]);
   const onlyClass = classes.length === 1 ? classes[0]![0] : undefined;
   if (findings.length === 0) return classes.length === 0 ? [] : [{ class: classes[0]![0], path: '(path unknown)', count: classes[0]![1] }];
-  return findings.sort((a, b) => b.count - a.count).slice(0, limit).map((finding) => ({
+  // Most frequent first; among equals, classes that are never noise (status, casing, type, Redis) lead.
+  const rank = (finding: UnexpectedFinding): number => (finding.class !== undefined && isNeverNoise(finding.class) ? 0 : 1);
+  const ordered = findings.sort((a, b) => b.count - a.count || rank(a) - rank(b) || a.path.localeCompare(b.path));
+  return ordered.slice(0, limit).map((finding) => ({
     // A difference at `status` can only be of class status.
     class: finding.class ?? onlyClass ?? (finding.path === 'status' ? 'status' : undefined), path: finding.path, count: finding.count, ...(finding.endpoint === undefined ? {} : { endpoint: finding.endpoint }),
   }));
