@@ -4,8 +4,8 @@
  * controller, proxy/ramp) that reads what they found, and the dashboard (shadow-report/dashboard) that shows and
  * drives them — so the data plane itself stays free of them.
  */
-import type { FigwayExtension, StartOptions } from './main.js';
-import { createRampExtension } from './ramp/extension.js';
+import type { ExtensionContext, FigwayExtension, StartOptions } from './main.js';
+import { createControlExtensions } from './control-extensions.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
 import { createMirrorExtension, type MirrorExtensionOptions } from './mirror/extension.js';
@@ -35,9 +35,21 @@ export function createComparisonExtensions(
   return { extensions: [redisExtension, mirror], mirror, redis };
 }
 
-/** defaultExtensions returns the extensions of a production figway; the dashboard comes last (it serves what others lack). */
+/**
+ * comparisonAndDashboard are the extensions lazy-extensions.ts loads when a route first needs them: the comparison
+ * stack and the dashboard. `loaded` receives the comparison stack (the ramp reads its diff store).
+ */
+export async function comparisonAndDashboard(context: ExtensionContext, loaded: (comparison: ComparisonExtensions) => void): Promise<FigwayExtension[]> {
+  const comparison = createComparisonExtensions(context);
+  loaded(comparison);
+  return [...comparison.extensions, createDashboardExtension(context)];
+}
+
+/**
+ * defaultExtensions returns the extensions of a production figway, all loaded at once: coordination and the ramp
+ * first (the dashboard looks at which routes they registered), the dashboard last (it serves what others lack).
+ */
 export const defaultExtensions: NonNullable<StartOptions['extensions']> = async (context): Promise<FigwayExtension[]> => {
   const comparison = createComparisonExtensions(context);
-  const ramp = createRampExtension(context, { diffSummaries: () => comparison.mirror.store()?.summaries() });
-  return [...comparison.extensions, ramp, createDashboardExtension(context)];
+  return [...createControlExtensions(context, () => comparison.mirror.store()?.summaries()), ...comparison.extensions, createDashboardExtension(context)];
 };

@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ExchangeContext, GatewayPlugin } from './gateway.js';
 import type { FigwayExtension, StartOptions } from './main.js';
 import type { RuntimeSnapshot } from './runtime.js';
+import type { DiffSummaryLike } from './evidence/counters.js';
+import { createControlExtensions } from './control-extensions.js';
 
 /** Marks the inner admin app's own not-found answer, so the outer app answers it as usual. */
 const UNMATCHED = 'x-figway-unmatched';
@@ -112,10 +114,18 @@ export function createLazyExtension(
   };
 }
 
-/** lazyDefaultExtensions are figway start's extensions: the comparison stack, imported when a route needs it. */
-export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => [
-  createLazyExtension(
-    async () => (await import('./extensions.js')).defaultExtensions(context),
-    (error) => context.logger.error({ err: error }, 'the comparison features could not be loaded; routes are served without mirroring'),
-  ),
-];
+/**
+ * lazyDefaultExtensions are figway start's extensions: coordination and the ramp always (they are light and load what
+ * they need when the configuration asks for it), and the comparison stack and dashboard, imported when a route needs
+ * them. The ramp comes first so the dashboard sees the routes it registered.
+ */
+export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => {
+  let comparison: { mirror: { store(): { summaries(): Promise<readonly DiffSummaryLike[]> } | undefined } } | undefined;
+  return [
+    ...createControlExtensions(context, () => comparison?.mirror.store()?.summaries()),
+    createLazyExtension(
+      async () => (await import('./extensions.js')).comparisonAndDashboard(context, (loaded) => { comparison = loaded; }),
+      (error) => context.logger.error({ err: error }, 'the comparison features could not be loaded; routes are served without mirroring'),
+    ),
+  ];
+};
