@@ -9,6 +9,11 @@ import { Redis } from 'ioredis';
 import { startRedisOnPort, startRedisServer, type TestRedis } from '../../testing/redis-server.js';
 import { startRampFigway, type RampFigway } from '../../testing/ramp-figway.js';
 import type { CoordinationExtension } from './extension.js';
+import { createCoordinationConnection } from './connection.js';
+import { createSharedEvidenceSource, GLOBAL_DETAIL } from './evidence.js';
+import { createLogger } from '../log.js';
+import { createFakeEvidence } from '../../testing/fake-evidence.js';
+import { snapshotsDelta } from '../evidence/window.js';
 import { RampConflictError } from '../ramp/store.js';
 import { idleRecord } from '../ramp/machine.js';
 
@@ -112,4 +117,32 @@ test('while the shared Redis is down, ramps pause and say why; actions are refus
     await a.ramp.controller()!.tick();
     return !/cannot be reached/.test(a.ramp.controller()!.status('api')!.verdict);
   }), 'the ramp continues once Redis is back');
+});
+
+test('gates read evidence summed over instances; a shared diff store\'s detail is counted once', async () => {
+  const prefix = `e${prefixes++}`;
+  const logger = createLogger('silent');
+  const connections = ['a', 'b'].map((name) => createCoordinationConnection(redis.url, name, logger));
+  const fakes = ['a', 'b'].map((name) => createFakeEvidence(name));
+  const sources = ['a', 'b'].map((name, index) => createSharedEvidenceSource({
+    connection: connections[index]!, prefix, instance: name, intervalMs: 1_000, detailIsGlobal: () => true,
+    local: async () => (await fakes[index]!.read()).get(name)!,
+  }));
+  try {
+    for (const connection of connections) assert.ok(await connection.ready(5_000));
+    await sources[1]!.read();
+    const before = await sources[0]!.read();
+    fakes[0]!.serve('api', { legacy: { requests: 30 }, compared: 4, unexpected: [{ class: 'key-casing', path: 'redis.token.UserEmail', count: 2 }] });
+    fakes[1]!.serve('api', { legacy: { requests: 12 }, compared: 6, unexpected: [{ class: 'key-casing', path: 'redis.token.UserEmail', count: 2 }] });
+    await sources[1]!.read();
+    const after = await sources[0]!.read();
+    assert.deepEqual([...after.keys()].sort(), [GLOBAL_DETAIL, 'a', 'b'].sort());
+    const delta = snapshotsDelta(after, before).get('api')!;
+    assert.equal(delta.sides.legacy.requests, 42, 'requests of both instances');
+    assert.equal((delta.comparisons.match ?? 0) + (delta.comparisons.differ ?? 0), 10);
+    // The detail comes from a's (global) diff store view once, not from both instances.
+    assert.equal(delta.detail?.unexpected['|redis.token.UserEmail']?.count, 2);
+  } finally {
+    for (const connection of connections) await connection.close();
+  }
 });
