@@ -55,10 +55,14 @@ export function isPublicAdminPath(path: string): boolean {
 /** AdminServer is the fastify app plus its authentication state. */
 export type AdminServer = FastifyInstance & { auth: AdminAuth };
 
+/** WHOLE_NUMBER is a query parameter holding a whole number (values are not coerced; the handler parses it). */
+export const WHOLE_NUMBER = { type: 'string', pattern: '^[0-9]{1,15}$' } as const;
+
 /** createAdminServer builds the admin fastify app (not yet listening). */
 export async function createAdminServer(options: AdminOptions): Promise<AdminServer> {
   // Unknown body fields are rejected, as in the config files (fastify's default would silently strip them).
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false } } });
+  // Values are never coerced ({"weight":"5"} is a bad request, not 5): query numbers are patterns, parsed by hand.
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
   const tokens = options.tokens ?? (options.token === undefined ? [] : [{ name: 'admin', token: options.token }]);
   const auth = registerAdminAuth(app, {
     tokens,
@@ -121,15 +125,14 @@ export async function createAdminServer(options: AdminOptions): Promise<AdminSer
     }
   });
 
-  app.get<{ Querystring: { limit?: number } }>('/api/audit', {
-    schema: {
-      querystring: {
-        type: 'object', additionalProperties: false,
-        properties: { limit: { type: 'integer', minimum: 1, maximum: options.audit.capacity, default: 100 } },
-      },
-    },
+  app.get<{ Querystring: { limit?: string } }>('/api/audit', {
+    schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: WHOLE_NUMBER } } },
     errorHandler: (error, _request, reply) => sendAdminError(reply, 'ADMIN_BAD_REQUEST', error.message),
-  }, async (request) => ({ entries: options.audit.entries(request.query.limit ?? 100) }));
+  }, async (request, reply) => {
+    const limit = Number(request.query.limit ?? 100);
+    if (limit < 1 || limit > options.audit.capacity) return sendAdminError(reply, 'ADMIN_BAD_REQUEST', `limit must be 1 to ${options.audit.capacity}`);
+    return { entries: options.audit.entries(limit) };
+  });
 
   app.get('/api/config/reloads', async () => ({ reloads: options.manager.history }));
 

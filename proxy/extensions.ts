@@ -1,9 +1,11 @@
 /**
  * defaultExtensions lists the features `figway start` plugs into the gateway: mirroring with response comparison
- * (proxy/mirror), the Redis side-effect comparison (proxy/redis) it delegates to, and the dashboard
- * (shadow-report/dashboard), so the data plane itself stays free of them.
+ * (proxy/mirror), the Redis side-effect comparison (proxy/redis) it delegates to, the ramp (evidence timeline and
+ * controller, proxy/ramp) that reads what they found, and the dashboard (shadow-report/dashboard) that shows it all —
+ * so the data plane itself stays free of them.
  */
 import type { FigwayExtension, StartOptions } from './main.js';
+import { createRampExtension } from './ramp/extension.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
 import { createMirrorExtension, type MirrorExtensionOptions } from './mirror/extension.js';
@@ -34,7 +36,8 @@ export function createComparisonExtensions(
 }
 
 /** defaultExtensions returns the extensions of a production figway; the dashboard comes last (it serves what others lack). */
-export const defaultExtensions: NonNullable<StartOptions['extensions']> = async ({ logger, metrics, manager, events }): Promise<FigwayExtension[]> => [
-  ...createComparisonExtensions({ logger, metrics }).extensions,
-  createDashboardExtension({ metrics, manager, events }),
-];
+export const defaultExtensions: NonNullable<StartOptions['extensions']> = async (context): Promise<FigwayExtension[]> => {
+  const comparison = createComparisonExtensions(context);
+  const ramp = createRampExtension(context, { diffSummaries: () => comparison.mirror.store()?.summaries() });
+  return [...comparison.extensions, ramp, createDashboardExtension({ ...context, timeline: () => ramp.evidence() })];
+};

@@ -261,8 +261,8 @@ test('metrics count requests by route, side and status class, and the admin API 
   const metrics = await (await request(`${figway.adminUrl}/metrics`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).body.text();
   assert.match(metrics, /figway_requests_total\{route="api",side="legacy",status_class="2xx"\} [1-9]/);
   assert.match(metrics, /figway_request_duration_seconds_bucket\{le="0.005",route="api",side="legacy"\}/);
-  assert.match(metrics, /figway_route_weight_percent\{route="failover"\} 100/);
-  assert.match(metrics, /figway_process_resident_memory_bytes/);
+  assert.match(metrics, /figway_route_weight_ratio\{route="failover"\} 1\n/);
+  assert.match(metrics, /\nprocess_resident_memory_bytes /);
 });
 
 test('a bad weight edit is rejected, counted and the last good weights keep serving; a good one applies', async () => {

@@ -24,6 +24,8 @@ export interface FigwayExtension {
   admin?: AdminModule;
   /** Called whenever a new snapshot is applied (also the first). */
   applied?(snapshot: RuntimeSnapshot): void;
+  /** Called once the configuration is loaded, before the listeners open (the ramp controller starts here). */
+  start?(): void | Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -49,6 +51,8 @@ export interface ExtensionContext {
   manager: () => ConfigManager;
   audit: AuditLog;
   events: FigwayEvents;
+  /** The clock (epoch ms). */
+  now: () => number;
 }
 
 /** RunningFigway is a started instance. */
@@ -74,12 +78,13 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
   let managerRef: ConfigManager | undefined;
   const events = createFigwayEvents();
   // The audit log writes through whichever logger is current (the configured one replaces the default below).
-  const audit = createAuditLog({ logger: () => logger, ...(options.now === undefined ? {} : { now: options.now }) });
+  const now = options.now ?? Date.now;
+  const audit = createAuditLog({ logger: () => logger, now });
   audit.on('entry', (entry) => events.emit('audit', entry));
   // Whatever is opened is closed again if the start fails, so a failed `figway start` exits (Redis clients included).
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef!, audit, events });
+    const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef!, audit, events, now });
     undo.push(async () => { for (const extension of extensions) await extension.close?.(); });
     const manager = await createConfigManager({
       configPath: options.configPath,
@@ -94,6 +99,7 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     if (options.logger === undefined) {
       logger = createLogger(config.log.level);
     }
+    for (const extension of extensions) await extension.start?.();
 
     let adminTokens: AdminToken[] | undefined;
     if (config.listeners.admin.enabled) {

@@ -175,6 +175,7 @@ export class ConfigManager {
 
   private build(): RuntimeSnapshot {
     const snapshot = buildSnapshot(this.loaded.config, this.weightsState.weights, this.pools, this.options.random ?? Math.random);
+    this.options.metrics.routes(snapshot.routes.map((route) => route.name));
     for (const route of snapshot.routes) this.options.metrics.setWeight(route.name, route.weight);
     this.current = snapshot;
     this.options.onApplied?.(snapshot);

@@ -5,6 +5,8 @@
  * degrades to what today's fields allow (patterns derived from samples, sampled = compared + dropped).
  */
 import type { RouteSummary as StoredSummary } from '../../types.js';
+import type { RampStatus } from '../../../proxy/ramp/status.js';
+import type { TimelinePoint } from '../../../proxy/evidence/evidence.js';
 
 /** Finding as stored in a sample (redacted). */
 export interface SampleFinding {
@@ -97,62 +99,19 @@ export interface RouteInfo {
   accept?: AcceptRule[];
 }
 
-/** GateStatus is one ramp gate (ramp's contract). */
-export interface GateStatus {
-  name: string;
-  status: 'pass' | 'fail' | 'hold';
-  value: number | null;
-  threshold: number;
-  detail: string;
-}
-
-/** RampStatus is a route's ramp (ramp's contract). */
-export interface RampStatus {
-  route: string;
-  state: 'idle' | 'running' | 'paused' | 'awaiting-approval' | 'halted' | 'completed';
-  steps: number[];
-  stepIndex: number;
-  weight: number;
-  stepStartedAt: string | null;
-  nextEvaluationAt: string | null;
-  gates: GateStatus[];
-  verdict: string;
-  reason: string | null;
-  leader?: string | null;
-}
-
-/** TimelinePoint is one interval of a route's evidence (ramp's contract). */
-export interface TimelinePoint {
-  at: number;
-  weight: number;
-  requests: { legacy: number; new: number };
-  errorRate: { legacy: number | null; new: number | null };
-  p99Ms: { legacy: number | null; new: number | null };
-  sampled: number;
-  compared: number;
-  dropped: number;
-  unexpected: number;
-  unexpectedRate: number | null;
-}
-
-/** AuditEntry is one recorded state change (ramp's contract). */
-export interface AuditEntry {
-  at: string;
-  who: string;
-  action: string;
-  route?: string;
-  old?: unknown;
-  new?: unknown;
-  why?: string;
-}
+/** RampStatus, GateStatus and TimelinePoint are the ramp's (CONTRACTS.md "Ramp API"). */
+export type { RampStatus } from '../../../proxy/ramp/status.js';
+export type { GateStatus } from '../../../proxy/ramp/gates.js';
+export type { TimelinePoint } from '../../../proxy/evidence/evidence.js';
+export type { AuditEntry } from '../../../proxy/audit.js';
 
 /** RAMP_ACTIONS are the ramp actions, with the states each is allowed in (the server has the last word: 409). */
 export const RAMP_ACTIONS: Record<string, readonly RampStatus['state'][]> = {
-  start: ['idle', 'halted', 'completed'],
+  start: ['idle', 'halted'],
   pause: ['running', 'awaiting-approval'],
-  resume: ['paused', 'halted'],
+  resume: ['paused'],
   promote: ['running', 'paused', 'awaiting-approval'],
-  abort: ['running', 'paused', 'awaiting-approval', 'halted'],
+  abort: ['running', 'paused', 'awaiting-approval', 'halted', 'completed'],
 };
 
 /** REDACTED matches a redaction placeholder, e.g. «redacted:number:3f2a». */
