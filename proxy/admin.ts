@@ -60,8 +60,8 @@ export const WHOLE_NUMBER = { type: 'string', pattern: '^[0-9]{1,15}$' } as cons
 
 /** createAdminServer builds the admin fastify app (not yet listening). */
 export async function createAdminServer(options: AdminOptions): Promise<AdminServer> {
-  // Unknown body fields are rejected, as in the config files (fastify's default would silently strip them).
-  // Values are never coerced ({"weight":"5"} is a bad request, not 5): query numbers are patterns, parsed by hand.
+  // Unknown body fields are rejected, as in the config files (fastify's default would silently strip them), and
+  // values are never coerced ({"weight":"5"} is a bad request, not 5): query numbers are patterns, parsed by hand.
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
   const tokens = options.tokens ?? (options.token === undefined ? [] : [{ name: 'admin', token: options.token }]);
   const auth = registerAdminAuth(app, {

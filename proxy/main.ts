@@ -24,8 +24,10 @@ export interface FigwayExtension {
   admin?: AdminModule;
   /** Called whenever a new snapshot is applied (also the first). */
   applied?(snapshot: RuntimeSnapshot): void;
-  /** Called once the configuration is loaded, before the listeners open (the ramp controller starts here). */
+  /** Called once the configuration is loaded, before the listeners open, except in a worker (the ramp controller starts here). */
   start?(): void | Promise<void>;
+  /** Awaited after the first snapshot, before serving (an extension that loads its code on demand). */
+  ready?(): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -42,6 +44,13 @@ export interface StartOptions {
   extensions?: (context: ExtensionContext) => FigwayExtension[] | Promise<FigwayExtension[]>;
   /** Clock (epoch ms) of the audit log and the ramp controller. Default Date.now. */
   now?: () => number;
+  /**
+   * The process's part when `workers` > 1 (proxy/cluster): a primary serves the admin listener but no data plane,
+   * a worker the data plane but no admin listener. Default 'single': both.
+   */
+  role?: 'single' | 'primary' | 'worker';
+  /** The metrics to use (the primary's add up its workers'); default a fresh createGatewayMetrics(). */
+  metrics?: GatewayMetrics;
 }
 
 /** ExtensionContext is what an extension may use of the running figway. */
@@ -73,7 +82,8 @@ export interface RunningFigway {
 /** startFigway starts figway from a configuration file. Throws ConfigError on invalid files and on a listener that cannot bind. */
 export async function startFigway(options: StartOptions): Promise<RunningFigway> {
   const env = options.env ?? process.env;
-  const metrics = createGatewayMetrics();
+  const metrics = options.metrics ?? createGatewayMetrics();
+  const role = options.role ?? 'single';
   let logger = options.logger ?? createLogger('info');
   let managerRef: ConfigManager | undefined;
   const events = createFigwayEvents();
@@ -95,11 +105,13 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     });
     managerRef = manager;
     undo.push(() => manager.close());
+    for (const extension of extensions) await extension.ready?.();
     const config = manager.config;
     if (options.logger === undefined) {
       logger = createLogger(config.log.level);
     }
-    for (const extension of extensions) await extension.start?.();
+    // Controllers (the ramp) act where the admin listener runs: never in a worker, so N workers are still one ramp.
+    if (role !== 'worker') for (const extension of extensions) await extension.start?.();
 
     let adminTokens: AdminToken[] | undefined;
     if (config.listeners.admin.enabled) {
@@ -117,21 +129,24 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
       plugins: extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin])),
     });
     const gatewayListener = { host: config.listeners.gateway.host, port: options.gatewayPort ?? config.listeners.gateway.port };
-    undo.push(() => closeServer(gateway.server));
-    await listenOrExplain(() => new Promise<void>((resolve, reject) => {
-      gateway.server.once('error', reject);
-      gateway.server.listen(gatewayListener.port, gatewayListener.host, () => {
-        gateway.server.off('error', reject);
-        resolve();
-      });
-    }), manager.configPath, 'listeners.gateway.port', gatewayListener);
-    const gatewayAddress = gateway.server.address() as AddressInfo;
-    const gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
+    let gatewayUrl = `http://${urlHost(gatewayListener.host)}:${gatewayListener.port}`;
+    if (role !== 'primary') {
+      undo.push(() => closeServer(gateway.server));
+      await listenOrExplain(() => new Promise<void>((resolve, reject) => {
+        gateway.server.once('error', reject);
+        gateway.server.listen(gatewayListener.port, gatewayListener.host, () => {
+          gateway.server.off('error', reject);
+          resolve();
+        });
+      }), manager.configPath, 'listeners.gateway.port', gatewayListener);
+      const gatewayAddress = gateway.server.address() as AddressInfo;
+      gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
+    }
 
     let stopping = false;
     let admin: FastifyInstance | undefined;
     let adminUrl: string | undefined;
-    if (adminTokens !== undefined) {
+    if (adminTokens !== undefined && role !== 'worker') {
       const app = await createAdminServer({
         tokens: adminTokens,
         sessionTtlMs: config.listeners.admin.sessionTtlSeconds * 1000,
@@ -164,7 +179,7 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
       events,
       async stop() {
         stopping = true;
-        const result = await gateway.drain(config.shutdownGraceMs);
+        const result = role === 'primary' ? { drained: true, abandoned: 0 } : await gateway.drain(config.shutdownGraceMs);
         await admin?.close();
         for (const extension of extensions) await extension.close?.();
         await manager.close();

@@ -1,33 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startEchoServer } from '../../testing/http-servers.js';
-import { startTestFigway, TEST_ADMIN_TOKEN } from '../../testing/figway.js';
+import { TEST_ADMIN_TOKEN } from '../../testing/figway.js';
 import { createFakeEvidence } from '../../testing/fake-evidence.js';
-import { createRampExtension, type RampExtension } from './extension.js';
+import { startRampFigway } from '../../testing/ramp-figway.js';
 import type { RampStatus } from './status.js';
 import type { AuditEntry } from '../audit.js';
 
 test('the ramp API reads and acts on ramps, audits each change, and answers bad input with 400 and nothing changed', async () => {
-  const legacy = await startEchoServer('legacy');
-  const fresh = await startEchoServer('new');
   const source = createFakeEvidence();
   let clock = Date.parse('2026-12-01T10:00:00Z');
-  let ramp: RampExtension | undefined;
-  const figway = await startTestFigway({
+  const { figway, ramp, close } = await startRampFigway({
     evidence: { intervalMs: 1000 },
-    upstreams: { legacy: { url: legacy.url }, new: { url: fresh.url } },
     routes: [
       { name: 'api', legacy: 'legacy', new: 'new', match: { pathPrefix: '/api' }, mirror: { sampleRate: 1 }, ramp: { steps: [0, 10, 100], minStepMs: 0 } },
       { name: 'plain', legacy: 'legacy', new: 'new', match: { pathPrefix: '/' } },
     ],
-  }, { api: 0, plain: 0 }, {
-    now: () => clock,
-    extensions: (context) => {
-      ramp = createRampExtension(context, { source: () => source, loop: false });
-      return [ramp];
-    },
-  });
+  }, { api: 0, plain: 0 }, { source: () => source }, { now: () => clock });
   const headers = { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' };
   const call = async (method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; json: Record<string, unknown> }> => {
     const response = await request(`${figway.adminUrl}${path}`, { method, headers: body === undefined ? { authorization: headers.authorization } : headers, ...(body === undefined ? {} : { body }) });
@@ -66,11 +55,11 @@ test('the ramp API reads and acts on ramps, audits each change, and answers bad 
     assert.equal(promoted.json.weight, 10);
     assert.deepEqual(pushed, ['running', 'running'], 'each change is pushed to in-process listeners');
 
-    await ramp!.controller()!.tick();
+    await ramp.controller()!.tick();
     for (let i = 0; i < 3; i++) {
       clock += 1000;
       source.serve('api', { legacy: { requests: 90 }, new: { requests: 10, errors: 1 }, compared: 5 });
-      await ramp!.controller()!.tick();
+      await ramp.controller()!.tick();
     }
     const timeline = await call('GET', `/api/routes/api/timeline?since=${clock - 2000}`);
     assert.equal(timeline.status, 200);
@@ -87,8 +76,6 @@ test('the ramp API reads and acts on ramps, audits each change, and answers bad 
     assert.ok(typeof one.json.nextEvaluationAt === 'string');
     assert.equal((await call('GET', '/api/routes/plain/ramp')).status, 404);
   } finally {
-    await figway.close();
-    await legacy.close();
-    await fresh.close();
+    await close();
   }
 });

@@ -71,8 +71,8 @@ export interface DiffPattern {
   example?: string;
 }
 
-/** RouteSummary is one route of GET /api/diffs: the stored summary plus the lead's additions (absent until they land). */
-export type RouteSummary = StoredSummary & {
+/** RouteSummary is one route of GET /api/diffs; the coverage and pattern fields may be absent (an older figway). */
+export type RouteSummary = Omit<StoredSummary, 'sampled' | 'dropped' | 'droppedByReason' | 'coverage' | 'liveChecks' | 'liveClean' | 'patterns'> & {
   sampled?: number;
   dropped?: number;
   droppedByReason?: Record<string, number>;
