@@ -37,6 +37,7 @@ test('every figway serves the dashboard: / leads to it, the sign-in page and ass
   assert.equal(signIn.headers['x-frame-options'], 'DENY');
   const page = await signIn.body.text();
   assert.match(page, /<form method="post" action="\/auth\/sign-in">/);
+  assert.match(await (await get('/dashboard/sign-in?failed=throttled')).body.text(), /Too many failed sign-ins from this address/);
   assert.doesNotMatch(page, /<script(?![^>]*\bsrc=)|\son[a-z]+=|style=/i, 'no inline script, handler or style');
   for (const asset of ['app.js', 'model.js', 'uPlot.esm.js', 'uPlot.min.css', 'dashboard.css']) {
     const response = await get(`/dashboard/assets/${asset}`);

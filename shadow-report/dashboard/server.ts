@@ -137,7 +137,7 @@ export function createDashboardExtension(options: DashboardOptions): FigwayExten
   function registerPages(app: FastifyInstance, assets: Map<string, Asset>): void {
     app.get('/dashboard', async (_request, reply) => reply.redirect('/dashboard/', 302));
     app.get('/dashboard/', async (_request, reply) => html(reply, shellPage()));
-    app.get<{ Querystring: { failed?: string } }>('/dashboard/sign-in', async (request, reply) => html(reply, signInPage(request.query.failed !== undefined)));
+    app.get<{ Querystring: { failed?: string } }>('/dashboard/sign-in', async (request, reply) => html(reply, signInPage(request.query.failed === undefined ? 'no' : request.query.failed === 'throttled' ? 'throttled' : 'token')));
     app.get<{ Params: { file: string } }>('/dashboard/assets/:file', async (request, reply) => {
       const asset = assets.get(request.params.file);
       if (asset === undefined) return sendAdminError(reply, 'ADMIN_NOT_FOUND');
