@@ -42,9 +42,9 @@ async function adminJson<T>(path: string): Promise<T> {
   return await response.body.json() as T;
 }
 
-/** comparisons waits (bounded) until the store has a key-casing sample and an accepted register sample. */
+/** evidenceReady waits (bounded, 30 s) until the store has a key-casing sample and an accepted register sample. */
 async function evidenceReady(): Promise<boolean> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     const { samples } = await adminJson<{ samples: Array<{ findings: Array<{ class: string; path: string }>; request?: { path?: string } }> }>('/api/diffs/registration/samples?limit=200');
     const casing = samples.some((s) => s.findings.some((f) => f.class === 'key-casing' && f.path === 'redis.token.UserEmail'));
     const register = samples.some((s) => s.request?.path === '/api/register');
