@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ExchangeContext, GatewayPlugin } from './gateway.js';
 import type { FigwayExtension, StartOptions } from './main.js';
 import type { RuntimeSnapshot } from './runtime.js';
+import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
 
 /** Marks the inner admin app's own not-found answer, so the outer app answers it as usual. */
 const UNMATCHED = 'x-figway-unmatched';
@@ -115,7 +116,9 @@ export function createLazyExtension(
 /** lazyDefaultExtensions are figway start's extensions: the comparison stack, imported when a route needs it. */
 export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => [
   createLazyExtension(
-    async () => (await import('./extensions.js')).defaultExtensions(context),
+    async () => (await import('./extensions.js')).comparisonAndRampExtensions(context).extensions,
     (error) => context.logger.error({ err: error }, 'the comparison features could not be loaded; routes are served without mirroring'),
   ),
+  // The dashboard is light and is the first page a user opens: there on every figway, not only once a route mirrors.
+  createDashboardExtension(context),
 ];
