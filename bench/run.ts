@@ -4,11 +4,14 @@
  * accounts each process's CPU and memory from /proc, measures a stalled shadow, the Pesto services' memory and the
  * comparison engine, then prints and writes bench/results/<date>.json, latest.json and latest.md.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parseBenchArgs, type BenchArgs } from './lib/args.js';
+import { measureDependencies, type DependencyCost } from './lib/deps.js';
+import { measureMemoryConfigs, MEMORY_PHASE_SECONDS, type MemoryConfig } from './lib/memory.js';
+import { profileFigway } from './lib/profiling.js';
 import { freePort } from '../testing/redis-server.js';
-import { parseCommandLine, type CommandLine } from '../proxy/command-line.js';
 import { killAllNow, onCleanup, sleep, stopAll } from './lib/children.js';
 import { measureComparisons } from './lib/comparisons.js';
 import { figwayAvailability, type FigwayVariant } from './lib/figway.js';
@@ -27,9 +30,10 @@ import { DESCRIPTIONS, figwayVariant, startForwarder, startUpstream, type LiveTa
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 400);
 
-async function main(): Promise<void> {
-  const settings = readSettings();
-  const scenarios: Scenario[] = ['GET', 'POST'];
+async function main(args: BenchArgs): Promise<void> {
+  const settings = readSettings(args);
+  const scenarios: Scenario[] = settings.scenarios;
+  const wanted = (name: TargetName): boolean => settings.targets === undefined || settings.targets.has(name);
   const work = mkdtempSync(join(tmpdir(), 'figway-bench-'));
   onCleanup(() => rmSync(work, { recursive: true, force: true }));
   const targets: Partial<Record<TargetName, TargetInfo>> = {};
@@ -43,11 +47,13 @@ async function main(): Promise<void> {
   const upstreamA = await startUpstream('upstream-a');
   const upstreamB = await startUpstream('upstream-b');
   live.push({ name: 'direct', url: upstreamA.url, pid: upstreamA.child.pid });
-  live.push(await startForwarder('thin-undici', 'thin-forwarder.js', upstreamA.url));
-  live.push(await startForwarder('http-proxy', 'http-proxy-baseline.js', upstreamA.url));
+  if (wanted('thin-undici')) live.push(await startForwarder('thin-undici', 'thin-forwarder.js', upstreamA.url));
+  if (wanted('http-proxy')) live.push(await startForwarder('http-proxy', 'http-proxy-baseline.js', upstreamA.url));
 
-  const nginx = nginxBinary();
-  if (nginx === undefined) {
+  const nginx = wanted('nginx') ? nginxBinary() : undefined;
+  if (!wanted('nginx')) {
+    // not asked for
+  } else if (nginx === undefined) {
     skip('nginx', 'not installed');
   } else {
     try {
@@ -60,16 +66,25 @@ async function main(): Promise<void> {
     }
   }
 
-  const figwayNames: TargetName[] = ['figway', 'figway-mirror', ...(settings.accessLog ? ['figway-access-log' as const] : [])];
+  const figwayB = settings.figwayB === undefined ? undefined : join(resolve(settings.figwayB), 'dist', 'proxy', 'cli.js');
+  const figwayNames = ([
+    'figway', ...(figwayB === undefined ? [] : ['figway-b' as const]), 'figway-workers', 'figway-mirror',
+    ...(figwayB === undefined ? [] : ['figway-mirror-b' as const]), ...(settings.accessLog ? ['figway-access-log' as const] : []),
+  ] as TargetName[]).filter((name) => wanted(name) || (name === 'figway-mirror-b' && wanted('figway-mirror')) || (name === 'figway-b' && wanted('figway')));
   const unavailable = await figwayAvailability();
+  if (figwayB !== undefined && !existsSync(figwayB)) throw new Error(`--figway-b: ${figwayB} does not exist (build that checkout first)`);
+  const extras: Record<string, [string, string, Partial<FigwayVariant>]> = {
+    figway: [upstreamA.url, upstreamA.url, {}],
+    'figway-b': [upstreamA.url, upstreamA.url, { cli: figwayB, nodeFlags: settings.figwayBFlags }],
+    'figway-workers': [upstreamA.url, upstreamA.url, { workers: settings.workers }],
+    'figway-mirror': [upstreamA.url, upstreamB.url, { mirror: true }],
+    'figway-mirror-b': [upstreamA.url, upstreamB.url, { mirror: true, cli: figwayB, nodeFlags: settings.figwayBFlags }],
+    'figway-access-log': [upstreamA.url, upstreamA.url, { accessLog: true }],
+  };
   if (unavailable !== undefined) {
     for (const name of figwayNames) skip(name, unavailable);
   } else {
-    const extras: Record<string, [string, string, Partial<FigwayVariant>]> = {
-      figway: [upstreamA.url, upstreamA.url, {}],
-      'figway-mirror': [upstreamA.url, upstreamB.url, { mirror: true }],
-      'figway-access-log': [upstreamA.url, upstreamA.url, { accessLog: true }],
-    };
+    if (figwayNames.includes('figway-workers')) DESCRIPTIONS['figway-workers'] = `as figway with \`workers: ${settings.workers}\` (node:cluster, one admin listener in the primary); CPU and RSS summed over all its processes`;
     for (const name of figwayNames) {
       const [legacyUrl, newUrl, extra] = extras[name]!;
       try {
@@ -100,7 +115,10 @@ async function main(): Promise<void> {
   const runs: RunRecord[] = [];
   const runCost = settings.seconds + settings.runWarmupSeconds + 0.3;
   // Kept for what follows the load runs: stalled shadow (two phases), Pesto services, comparison engine.
-  const reserve = (4 * settings.seconds + 2 * STALL_SETTLE_SECONDS + 5) + 4 * (settings.serviceLoadSeconds + 3.5) + 10;
+  const figwayLive = live.filter((target) => target.name.startsWith('figway'));
+  const profileCost = settings.profile ? (figwayLive.length + 2) * scenarios.length * (settings.seconds + 4) : 0;
+  const reserve = profileCost + (settings.loadOnly ? 0
+    : (4 * settings.seconds + 2 * STALL_SETTLE_SECONDS + 5) + 4 * (settings.serviceLoadSeconds + 3.5) + 10 + MEMORY_PHASE_SECONDS + 2 * settings.seconds);
   let truncated = false;
   const accounted = { 'upstream-a': upstreamA.child.pid, 'upstream-b': upstreamB.child.pid };
   const runsPerRound = live.length * scenarios.length - (live.some((target) => target.name === 'figway-access-log') ? 1 : 0);
@@ -132,18 +150,40 @@ async function main(): Promise<void> {
   // Free the CPU before the remaining measurements.
   for (const target of live) await target.child?.stop();
 
+  // Profiles are taken apart from the measured runs: the profiler's own cost must not reach the figures.
+  let profiles: BenchResults['profiles'] = [];
+  if (settings.profile && unavailable === undefined) {
+    const profileRoot = join(repoRoot, 'bench', 'results', 'profiles', new Date(startedAt).toISOString().replace(/:/g, '-'));
+    profiles = await profileFigway(live.map((target) => target.name), scenarios, profileRoot, work, extras, settings, upstreamA.url)
+      .catch((error: unknown) => [{ target: 'all', scenario: '-', note: `failed: ${errorText(error)}`, summaries: [] }]);
+  }
+
   // The phases after the load runs must not lose what was measured: a failure becomes a note in the results.
-  const stalledShadow = await measureStalledShadow(unavailable, work, upstreamA.url, settings.seconds, settings.connections)
-    .catch((error: unknown): StalledShadow => ({ status: 'skipped', note: `failed: ${errorText(error)}` }));
+  let stalledShadow: StalledShadow = { status: 'skipped', note: '--load-only' };
+  let memoryConfigs: MemoryConfig[] = [];
+  let dependencies: DependencyCost[] = [];
+  if (!settings.loadOnly) {
+    log('memory per configuration');
+    memoryConfigs = await measureMemoryConfigs(unavailable, work, upstreamA.url, upstreamB.url, settings)
+      .catch((error: unknown): MemoryConfig[] => [{ name: 'all', note: `failed: ${errorText(error)}` }]);
+    log('dependency costs');
+    dependencies = await measureDependencies().catch((error: unknown): DependencyCost[] => [{ name: 'all', note: `failed: ${errorText(error)}` }]);
+    stalledShadow = await measureStalledShadow(unavailable, work, upstreamA.url, settings.seconds, settings.connections)
+      .catch((error: unknown): StalledShadow => ({ status: 'skipped', note: `failed: ${errorText(error)}` }));
+  }
   await upstreamA.child.stop();
   await upstreamB.child.stop();
 
-  log('Pesto services memory');
-  const services = await measureServices(settings.serviceLoadSeconds)
-    .catch((error: unknown): ServiceMemory[] => [{ name: 'all services', entry: '-', note: `failed: ${errorText(error)}` }]);
-  log('comparison engine');
-  const comparisons = await measureComparisons(Math.max(15, Math.min(settings.compareTimeoutSeconds, settings.deadlineSeconds - elapsed())))
-    .catch((error: unknown): ComparisonFigures => ({ status: 'failed', note: errorText(error) }));
+  let services: ServiceMemory[] = [];
+  let comparisons: ComparisonFigures = { status: 'skipped', note: '--load-only' };
+  if (!settings.loadOnly) {
+    log('Pesto services memory');
+    services = await measureServices(settings.serviceLoadSeconds)
+      .catch((error: unknown): ServiceMemory[] => [{ name: 'all services', entry: '-', note: `failed: ${errorText(error)}` }]);
+    log('comparison engine');
+    comparisons = await measureComparisons(Math.max(15, Math.min(settings.compareTimeoutSeconds, settings.deadlineSeconds - elapsed())))
+      .catch((error: unknown): ComparisonFigures => ({ status: 'failed', note: errorText(error) }));
+  }
 
   const partial: Omit<BenchResults, 'checks'> = {
     date: new Date(startedAt).toISOString(),
@@ -155,6 +195,8 @@ async function main(): Promise<void> {
     settings: {
       connections: settings.connections, seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, runWarmupSeconds: settings.runWarmupSeconds,
       rounds: settings.rounds, quick: settings.quick, deadlineSeconds: settings.deadlineSeconds,
+      workers: settings.workers, scenarios, ...(settings.targets === undefined ? {} : { targets: [...settings.targets] }),
+      ...(settings.figwayB === undefined ? {} : { figwayB: resolve(settings.figwayB), figwayBFlags: settings.figwayBFlags }),
     },
     truncated,
     targets,
@@ -162,6 +204,9 @@ async function main(): Promise<void> {
     summary: summarize(runs),
     stalledShadow,
     upstreams: upstreamMemory,
+    memoryConfigs,
+    dependencies,
+    profiles,
     services,
     comparisons,
     elapsedSeconds: elapsed(),
@@ -172,9 +217,12 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(join(dir, `${results.date.replace(/:/g, '-')}.json`), json);
-  writeFileSync(join(dir, 'latest.json'), json);
-  writeFileSync(join(dir, 'latest.md'), markdown);
-  process.stdout.write(`\n${markdown}\nwritten: bench/results/latest.json, bench/results/latest.md\n`);
+  // A partial run (--targets, --scenarios, --load-only) must not replace the full run the README quotes.
+  const partialRun = settings.targets !== undefined || settings.scenarios.length < 2 || settings.loadOnly || settings.figwayB !== undefined;
+  const latest = partialRun ? 'latest-partial' : 'latest';
+  writeFileSync(join(dir, `${latest}.json`), json);
+  writeFileSync(join(dir, `${latest}.md`), markdown);
+  process.stdout.write(`\n${markdown}\nwritten: bench/results/${latest}.json, bench/results/${latest}.md\n`);
 }
 
 let stopping = false;
@@ -190,24 +238,13 @@ process.on('exit', killAllNow);
 process.on('uncaughtException', (error) => { log(`uncaught: ${error.stack ?? error.message}`); void shutdown(1); });
 process.on('unhandledRejection', (reason) => { log(`unhandled rejection: ${String(reason)}`); void shutdown(1); });
 
-const BENCH_COMMAND: CommandLine = {
-  name: 'bench',
-  help: 'npm run bench -- --help',
-  usage: `Usage: npm run bench   (settings from the environment)
-
-Interleaved load runs on 127.0.0.1: direct upstream, thin undici forwarder, http-proxy, nginx (when installed),
-figway and figway with 100% mirroring; per-process CPU and RSS; report in bench/results/latest.md.
-
-Environment: BENCH_QUICK=1 (about a minute), BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_RUN_WARMUP,
-BENCH_CONNECTIONS, BENCH_DEADLINE_SECONDS, BENCH_ACCESS_LOG (see bench/README.md).
-`,
-};
-const commandLine = parseCommandLine(BENCH_COMMAND, { options: {} });
-if (typeof commandLine === 'number') {
-  process.exitCode = commandLine;
-} else {
-  main().then(() => shutdown(0), (error: unknown) => {
-    log(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    void shutdown(1);
-  });
+const parsed = parseBenchArgs(process.argv.slice(2));
+if (parsed.kind === 'exit') {
+  if (parsed.stdout !== undefined) process.stdout.write(parsed.stdout);
+  if (parsed.stderr !== undefined) process.stderr.write(parsed.stderr);
+  process.exit(parsed.code);
 }
+main(parsed.args).then(() => shutdown(0), (error: unknown) => {
+  log(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  void shutdown(1);
+});

@@ -40,8 +40,9 @@ describe('pestoRoutes', () => {
       if (change.accept.length === 0) assert.ok('why' in change && change.why.length > 0, `${id} says why it is not accepted`);
     }
   });
-  it('mirrors only into isolated shadow deployments', () => {
-    for (const route of pestoRoutes({ mirror: {} })) assert.equal(route.mirror?.sideEffects, 'isolated');
+  it('mirrors only into shadow deployments: dual by default, isolated on request', () => {
+    for (const route of pestoRoutes({ mirror: {} })) assert.equal(route.mirror?.sideEffects, 'dual');
+    for (const route of pestoRoutes({ mirror: { sideEffects: 'isolated' } })) assert.equal(route.mirror?.sideEffects, 'isolated');
   });
 });
 
@@ -49,10 +50,14 @@ describe('pestoUpstreams', () => {
   it('builds four valid upstreams with stores and shadows', () => {
     const upstreams = pestoUpstreams({
       legacyAuth: 'http://a:1', newAuth: 'http://b:1', legacyRegistration: 'http://c:1', newRegistration: 'http://d:1', redisUrl: 'redis://r:6379',
-      shadow: { legacyAuth: 'http://a2:1', newAuth: 'http://b2:1', legacyRegistration: 'http://c2:1', newRegistration: 'http://d2:1', redisUrl: 'redis://s:6379' },
+      shadow: {
+        legacyAuth: 'http://a2:1', newAuth: 'http://b2:1', legacyRegistration: 'http://c2:1', newRegistration: 'http://d2:1',
+        redis: { legacyAuth: 'redis://s:6379/1', newAuth: 'redis://s:6379/2', legacyRegistration: 'redis://s:6379/3', newRegistration: 'redis://s:6379/4' },
+      },
     });
     assert.deepEqual(Object.keys(upstreams), ['legacy-auth', 'new-auth', 'legacy-registration', 'new-registration']);
     for (const upstream of Object.values(upstreams)) assert.ok(Value.Check(UpstreamSchema, upstream));
     assert.equal(upstreams['new-auth']?.shadow?.url, 'http://b2:1');
+    assert.equal(upstreams['new-auth']?.shadow?.redis?.url, 'redis://s:6379/2', 'each shadow twin has its own store');
   });
 });

@@ -35,11 +35,11 @@ export interface PestoRoutesOptions {
   /** Upstream names. Default PESTO_UPSTREAM_NAMES. */
   upstreams?: Partial<PestoUpstreamNames>;
   /**
-   * Mirror requests to the side that did not serve them. Both routes write to Redis (auth counts calls,
-   * registration appends and sets), so mirroring is always `isolated`: upstreams need shadow deployments.
-   * Default: no mirroring.
+   * Mirror sampled requests. Both routes write to Redis (auth counts calls, registration appends and sets), so
+   * mirroring goes to shadow deployments: `dual` (default: both sides' shadows, compared with each other — exact
+   * under any concurrency) or `isolated` (the other side's shadow, compared with the primary). Default: no mirroring.
    */
-  mirror?: { sampleRate?: number };
+  mirror?: { sampleRate?: number; sideEffects?: 'dual' | 'isolated' };
   /** Honour the override header (testers pinning a side). Default false. */
   override?: boolean;
   /** Share of live (unmirrored) requests whose Redis writes are shape-checked. Default 0. */
@@ -58,7 +58,7 @@ export function pestoRoutes(options: PestoRoutesOptions = {}): RouteConfig[] {
   const names = { ...PESTO_UPSTREAM_NAMES, ...options.upstreams };
   const mirror = (methods: string[]) => (options.mirror === undefined
     ? {}
-    : { mirror: { sampleRate: options.mirror.sampleRate ?? 1, methods, sideEffects: 'isolated' } });
+    : { mirror: { sampleRate: options.mirror.sampleRate ?? 1, methods, sideEffects: options.mirror.sideEffects ?? 'dual' } });
   const override = { override: { enabled: options.override ?? false } };
   const live = options.liveSampleRate === undefined ? {} : { liveSampleRate: options.liveSampleRate };
 
@@ -120,13 +120,13 @@ export interface PestoServiceUrls {
   newRegistration: string;
   /** Store of every side (Pesto shares one Redis). */
   redisUrl?: string;
-  /** Shadow deployments receiving mirrored requests against their own store. */
+  /** Shadow deployments receiving mirrored requests, each against its own store (`redis`). */
   shadow?: {
     legacyAuth: string;
     newAuth: string;
     legacyRegistration: string;
     newRegistration: string;
-    redisUrl: string;
+    redis: Record<keyof PestoUpstreamNames, string>;
   };
 }
 
@@ -135,7 +135,7 @@ export function pestoUpstreams(urls: PestoServiceUrls, names: PestoUpstreamNames
   const entry = (which: keyof PestoUpstreamNames): UpstreamConfig => Value.Default(UpstreamSchema, {
     url: urls[which],
     ...(urls.redisUrl !== undefined ? { redis: { url: urls.redisUrl } } : {}),
-    ...(urls.shadow !== undefined ? { shadow: { url: urls.shadow[which], redis: { url: urls.shadow.redisUrl } } } : {}),
+    ...(urls.shadow !== undefined ? { shadow: { url: urls.shadow[which], redis: { url: urls.shadow.redis[which] } } } : {}),
   }) as UpstreamConfig;
   return {
     [names.legacyAuth]: entry('legacyAuth'),

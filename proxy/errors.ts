@@ -30,9 +30,14 @@ export const PROXY_ERRORS = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export const ADMIN_ERRORS = {
-  ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid admin bearer token is required.' },
+  ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid admin bearer token (or a dashboard session) is required.' },
+  ADMIN_CSRF: { status: 403, message: 'Refused: a state-changing request made with the dashboard session needs the X-Figway-CSRF header from GET /api/session and must come from the dashboard itself.' },
   ADMIN_NOT_FOUND: { status: 404, message: 'No such admin resource.' },
   ADMIN_BAD_WEIGHT: { status: 400, message: 'The weight edit was rejected.' },
+  ADMIN_BAD_ACCEPT: { status: 400, message: 'The accepted-difference edit was rejected; nothing was written.' },
+  ADMIN_BAD_REQUEST: { status: 400, message: 'The request does not match the API schema; nothing was changed.' },
+  ADMIN_RAMP_CONFLICT: { status: 409, message: 'The ramp action is not allowed in the ramp\'s state; nothing was changed.' },
+  ADMIN_RAMP_UNAVAILABLE: { status: 503, message: 'The ramp cannot act now (the shared Redis is unreachable); nothing was changed.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Configuration error codes; their messages are built per occurrence (file, line, field). */
@@ -44,11 +49,18 @@ export const CONFIG_ERROR_CODES = {
   CONFIG_DUPLICATE_ROUTE: 'Two routes have the same name.',
   CONFIG_UNKNOWN_ROUTE: 'The weight file names a route that the configuration does not have.',
   CONFIG_UNSAFE_MIRROR: 'A route mirrors non-idempotent methods without isolating the shadow\'s writes.',
-  CONFIG_SHADOW_DEPLOYMENT_MISSING: 'sideEffects: isolated needs a shadow deployment (upstream.shadow) on both sides.',
+  CONFIG_SHADOW_DEPLOYMENT_MISSING: 'sideEffects: isolated or dual needs a shadow deployment (upstream.shadow) on both sides.',
+  CONFIG_SHADOW_STORE_SHARED: 'A shadow store is also a production store, or both sides\' shadows share one store in dual mirroring.',
   CONFIG_BAD_TEMPLATE: 'A Redis key template cannot be parsed.',
   CONFIG_BAD_CIDR: 'A trusted proxy entry is not an address or CIDR.',
   CONFIG_ADMIN_TOKEN_MISSING: 'The admin listener is enabled but its token environment variable is empty.',
   CONFIG_DIFF_STORE_REDIS_MISSING: 'diffStore.kind is redis but diffStore.redis.url is missing.',
+  CONFIG_BAD_RAMP: 'A route\'s ramp is inconsistent (steps not rising or off the 0.01 grid, approval on a step that does not exist, a PromQL gate without a bound).',
+  CONFIG_PROMETHEUS_MISSING: 'A ramp has a PromQL gate but prometheus.url is not set.',
+  CONFIG_WEIGHTS_EMPTY: 'The weights file is empty, missing, comment-only or has no routes section; the last good weights keep serving.',
+  CONFIG_WEIGHTS_ROUTE_DROPPED: 'The weights file no longer names a route that had a weight; write the route with 0 to mean 0.',
+  CONFIG_WEIGHTS_TRUNCATED: 'The weights file ends mid-line with a number that is a cut-off prefix of the weight in force.',
+  CONFIG_WEIGHTS_RAMP_STATE_DROPPED: 'The weights file lost the state of a ramp that is not idle; end a ramp with figway ramp <route> abort.',
   CONFIG_LISTEN_FAILED: 'A listener cannot bind its address (port in use, no permission, address not on this machine).',
 } as const;
 

@@ -11,6 +11,7 @@ import { errorBody, PROXY_ERRORS, type ProxyErrorCode } from './errors.js';
 import { normalisePath, splitTarget } from './forward/path.js';
 import { clientAddressOf, clientResponseHeaders, isTrusted, upstreamRequestHeaders } from './forward/headers.js';
 import { hostWithoutPort } from './routing/match.js';
+import { readBodyAhead } from './forward/read-ahead.js';
 import type { CompiledRoute, RuntimeSnapshot, UpstreamTarget } from './runtime.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Selection } from './routing/select.js';
@@ -31,6 +32,21 @@ export interface ExchangeContext {
   headers: string[];
   requestId: string;
   hasBody: boolean;
+  /**
+   * readBody reads the client's body before forwarding, up to `limit` bytes (a plugin that must see it first, e.g.
+   * to name the Redis keys a request will write). Whatever it read is forwarded first, then the rest streams.
+   * Undefined when the client went away.
+   */
+  readBody(limit: number): Promise<PrefetchedBody | undefined>;
+  /** What readBody read, once it did. */
+  prefetched?: PrefetchedBody;
+}
+
+/** PrefetchedBody is the part of a request body a plugin read before forwarding (the rest, if any, still streams). */
+export interface PrefetchedBody {
+  chunks: Buffer[];
+  /** True when the whole body was read. */
+  complete: boolean;
 }
 
 /** ExchangeObserver watches one exchange (the primary answer) for a plugin. Its methods must not throw or block. */
@@ -89,15 +105,29 @@ function rejectRequest(res: ServerResponse, code: ProxyErrorCode, requestId: str
   res.end(body);
 }
 
+/**
+ * Request ids figway makes are UUID-shaped: a random per-process prefix and a counter in the last 12 hex digits.
+ * Unique per process for 2^48 requests and across processes by the random prefix, at a fraction of randomUUID()'s
+ * cost per request (they identify requests in logs; they are not secrets).
+ */
+const requestIdPrefix = randomUUID().slice(0, 24);
+let requestIdCounter = 0;
+
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   if (typeof given === 'string' && given.length > 0 && given.length <= 200 && /^[\x21-\x7e]+$/.test(given)) return given;
-  return randomUUID();
+  requestIdCounter = (requestIdCounter + 1) % 0x1000000000000;
+  return requestIdPrefix + requestIdCounter.toString(16).padStart(12, '0');
 }
 
 /** bodyOf streams the client's body with a byte limit, optionally copying it for a plugin. It never destroys `req`. */
-async function* bodyOf(req: IncomingMessage, limit: number, exchange: Exchange): AsyncGenerator<Buffer> {
+async function* bodyOf(req: IncomingMessage, limit: number, exchange: Exchange, head: readonly Buffer[] = []): AsyncGenerator<Buffer> {
   let total = 0;
+  for (const chunk of head) {
+    total += chunk.length;
+    exchange.captureRequestChunk(chunk);
+    yield chunk;
+  }
   for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     total += chunk.length;
     if (total > limit) throw Object.assign(new Error('request body exceeds the route limit'), { code: 'FIGWAY_BODY_TOO_LARGE' });
@@ -115,6 +145,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private abortUpstream: ((reason?: Error) => void) | undefined;
   private resumeUpstream: (() => void) | undefined;
   private responded = false;
+  /** The upstream error that cut the answer after its headers, if one did. */
+  private truncatedBy: string | undefined;
   private finished = false;
   private failedOver = false;
   private status = 0;
@@ -144,6 +176,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (observer !== undefined && !this.context.hasBody) observer.onRequestBody?.(Buffer.alloc(0));
   }
 
+
+
   captureRequestChunk(chunk: Buffer): void {
     if (this.captured === undefined) return;
     this.capturedBytes += chunk.length;
@@ -164,10 +198,19 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
-    this.res.once('close', () => {
-      if (!this.finished) this.clientGone();
-    });
+    if (this.res.destroyed || this.req.socket.destroyed) {
+      // The client left while a plugin prepared the exchange: nothing to forward.
+      this.clientGone();
+      return;
+    }
+    // The response's one 'close' listener (GatewayCore.handle) calls closed() from now on.
+    (this.res as ResponseWithExchange)[kExchange] = this;
     this.dispatch();
+  }
+
+  /** closed runs when the client response closes: before the answer ended, the client went away. */
+  closed(): void {
+    if (!this.finished) this.clientGone();
   }
 
   /**
@@ -177,6 +220,16 @@ class Exchange implements Dispatcher.DispatchHandler {
    */
   private bodyForUpstream(): Dispatcher.DispatchOptions['body'] {
     if (!this.context.hasBody) return null;
+    const prefetched = this.context.prefetched;
+    if (prefetched !== undefined) {
+      if (prefetched.complete) {
+        const body = Buffer.concat(prefetched.chunks);
+        this.captureRequestChunk(body);
+        this.requestBodyDone();
+        return body;
+      }
+      return bodyOf(this.req, this.route.config.maxBodyBytes, this, prefetched.chunks) as unknown as Dispatcher.DispatchOptions['body'];
+    }
     if (this.req.headers['content-length'] !== undefined && this.observer === undefined) {
       this.req.once('end', () => this.requestBodyDone());
       return this.req;
@@ -249,9 +302,12 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.responded) {
-      // Headers are out: the only honest signal left is to cut the connection.
+      // Headers are out: the only honest signal left is to cut the connection. The client saw a status (often 200)
+      // and then a reset, so the answer is counted and logged as an error, not as that status.
       this.observer?.onAbort(code);
       this.res.destroy(error);
+      this.gateway.metrics.truncated(this.route.name, this.side);
+      this.truncatedBy = code;
       this.finish();
       return;
     }
@@ -282,7 +338,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     this.finished = true;
     this.res.off('drain', this.onDrain);
-    this.gateway.requestDone(this.route.name, this.side, this.status, this.started, this.context);
+    this.gateway.requestDone(this.route.name, this.side, this.status, this.started, this.context, this.truncatedBy);
   }
 }
 
@@ -310,6 +366,16 @@ function framingRefusal(req: IncomingMessage, hosts: number): ProxyErrorCode | u
   return undefined;
 }
 
+const kCore = Symbol('figway.core');
+const kExchange = Symbol('figway.exchange');
+type ResponseWithExchange = ServerResponse & { [kCore]?: GatewayCore; [kExchange]?: Exchange };
+
+/** onResponseClose is every client response's 'close' listener; `this` is the response. */
+function onResponseClose(this: ResponseWithExchange): void {
+  this[kCore]?.responseClosed();
+  this[kExchange]?.closed();
+}
+
 /** GatewayCore holds the shared state of the request handler. */
 class GatewayCore {
   draining = false;
@@ -326,12 +392,8 @@ class GatewayCore {
     }
     const started = performance.now();
     this.inFlight++;
-    this.metrics.inFlight.inc();
-    res.once('close', () => {
-      this.inFlight--;
-      this.metrics.inFlight.dec();
-      if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-    });
+    (res as ResponseWithExchange)[kCore] = this;
+    res.on('close', onResponseClose);
     if (res.socket === null) closeWithConnection(req.socket, res);
     const snapshot = this.options.snapshot();
     const raw = req.rawHeaders;
@@ -398,8 +460,15 @@ class GatewayCore {
       requestId,
       overrideHeader: route.overrideHeader,
     });
-    const context: ExchangeContext = { route, selection, req, method, target: query === '' ? path : `${path}?${query}`, headers, requestId, hasBody };
+    const context: ExchangeContext = {
+      route, selection, req, method, target: query === '' ? path : `${path}?${query}`, headers, requestId, hasBody,
+      readBody: (limit) => readBodyAhead(req, limit).then((body) => {
+        if (body !== undefined) context.prefetched = body;
+        return body;
+      }),
+    };
     const exchange = new Exchange(this, req, res, route, context, started);
+    this.metrics.requestStarted(route.name);
 
     const plugins = this.options.plugins;
     if (plugins === undefined || plugins.length === 0 || !route.observed) {
@@ -432,10 +501,21 @@ class GatewayCore {
     exchange.start();
   }
 
-  requestDone(route: string, side: Side, status: number, started: number, context: ExchangeContext): void {
+  /** responseClosed accounts a closed client response (one shared listener, no closure per request). */
+  responseClosed(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  requestDone(route: string, side: Side, status: number, started: number, context: ExchangeContext, truncatedBy?: string): void {
     const seconds = (performance.now() - started) / 1000;
     this.metrics.observeRequest(route, side, status, seconds);
-    if (this.options.accessLog) {
+    if (truncatedBy !== undefined) {
+      this.logger.warn({
+        route, side, status, error: truncatedBy, truncated: true, durationMs: Math.round(seconds * 1e6) / 1e3, requestId: context.requestId,
+        method: context.method, path: context.target.split('?', 1)[0],
+      }, 'answer cut mid-body: the upstream failed after its headers');
+    } else if (this.options.accessLog) {
       this.logger.info({
         route, side, status, durationMs: Math.round(seconds * 1e6) / 1e3, requestId: context.requestId,
         method: context.method, path: context.target.split('?', 1)[0], reason: context.selection.reason,

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { request } from 'undici';
-import { startPestoStack, type PestoStack } from './pesto-stack.js';
+import { shadowStoreUrls, startPestoStack, type PestoStack } from './pesto-stack.js';
 import { pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
 import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
 import { startFigway, type RunningFigway } from '../proxy/main.js';
@@ -30,6 +30,8 @@ export interface DemoOptions {
   redisUrl?: string;
   adminToken?: string;
   logLevel?: string;
+  /** How often evidence is read (timeline points, ramp evaluation); default the schema's. The screenshots use 1 s. */
+  evidenceIntervalMs?: number;
 }
 
 /** Demo is a running demo stack. */
@@ -50,23 +52,29 @@ export function withDatabase(url: string, database: number): string {
 
 /** startDemo starts everything; it throws with a how-to message when no Redis can be had. */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  let ownRedis: TestRedis | undefined;
+  const ownRedis: TestRedis[] = [];
+  const stopOwnRedis = async (): Promise<void> => { await Promise.allSettled(ownRedis.map((server) => server.stop())); };
   let redisUrl = options.redisUrl ?? process.env.REDIS_URL;
+  // The shadow stores get a server of their own: figway turns on keyspace notifications there (to discover the
+  // shadows' writes), never on the production server. With REDIS_URL they are databases 1–4 of that server.
+  let shadowServer = redisUrl;
   if (redisUrl === undefined) {
     try {
-      ownRedis = await startRedisServer();
-      redisUrl = ownRedis.url;
+      for (let i = 0; i < 2; i++) ownRedis.push(await startRedisServer());
+      redisUrl = ownRedis[0]!.url;
+      shadowServer = ownRedis[1]!.url;
     } catch (error) {
+      await stopOwnRedis();
       throw new Error(`the demo needs Redis: set REDIS_URL=redis://host:port, or install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis). (${(error as Error).message})`);
     }
   }
   const productionUrl = withDatabase(redisUrl, 0);
-  const shadowUrl = withDatabase(redisUrl, 1);
+  const shadowUrls = shadowStoreUrls(shadowServer!);
   let stack: PestoStack;
   try {
-    stack = await startPestoStack({ redisUrl: productionUrl, shadowRedisUrl: shadowUrl, regressions: options.regressions ?? [], logLevel: options.logLevel ?? 'warn' });
+    stack = await startPestoStack({ redisUrl: productionUrl, shadowRedisUrls: shadowUrls, regressions: options.regressions ?? [], logLevel: options.logLevel ?? 'warn' });
   } catch (error) {
-    await ownRedis?.stop();
+    await stopOwnRedis();
     throw error;
   }
   const shadow = stack.urls.shadow!;
@@ -80,6 +88,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       admin: { host: '127.0.0.1', port: options.adminPort ?? 9090 },
     },
     log: { level: options.logLevel ?? 'warn', access: false },
+    ...(options.evidenceIntervalMs === undefined ? {} : { evidence: { intervalMs: options.evidenceIntervalMs } }),
     upstreams: pestoUpstreams({
       legacyAuth: stack.urls.legacyAuth, newAuth: stack.urls.newAuth,
       legacyRegistration: stack.urls.legacyRegistration, newRegistration: stack.urls.newRegistration,
@@ -87,7 +96,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       shadow: {
         legacyAuth: shadow.legacyAuth, newAuth: shadow.newAuth,
         legacyRegistration: shadow.legacyRegistration, newRegistration: shadow.newRegistration,
-        redisUrl: shadowUrl,
+        redis: shadowUrls,
       },
     }),
     routes: pestoRoutes({ mirror: { sampleRate: 1 }, override: true }),
@@ -115,7 +124,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     });
   } catch (error) {
     await stack.stop();
-    await ownRedis?.stop();
+    await stopOwnRedis();
     throw error;
   }
   return {
@@ -123,7 +132,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     async stop() {
       await figway.stop();
       await stack.stop();
-      await ownRedis?.stop();
+      await stopOwnRedis();
     },
   };
 }
@@ -134,10 +143,17 @@ export async function forwardAuthCheck(gatewayUrl: string, token: string): Promi
   return { status: response.statusCode, body: await response.body.text() };
 }
 
+/** dashboardUrl is where a new user starts: the dashboard on the admin listener (sign-in asks for the token). */
+export function dashboardUrl(demo: Demo): string {
+  return `${demo.figway.adminUrl!}/dashboard/`;
+}
+
 function banner(demo: Demo, regressions: string[]): string {
   const gw = demo.figway.gatewayUrl;
   const admin = demo.figway.adminUrl!;
   return `
+  dashboard   ${dashboardUrl(demo)}   (sign in with the token: ${demo.adminToken})
+
 figway demo is running${regressions.length > 0 ? ` with rewrite regressions: ${regressions.join(', ')}` : ''}
 
   gateway     ${gw}          (registration: /api/*, auth forward-auth: everything else)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
-import { startPestoStack } from './pesto-stack.js';
+import { shadowStoreUrls, startPestoStack } from './pesto-stack.js';
 
 describe('startPestoStack', () => {
   let server: TestRedis;
@@ -9,7 +9,7 @@ describe('startPestoStack', () => {
   after(async () => { await server.stop(); });
 
   it('starts the four services, the mail sink and shadow twins on their own store, and stops them', async () => {
-    const stack = await startPestoStack({ redisUrl: `${server.url}/0`, shadowRedisUrl: `${server.url}/1`, regressions: ['token-casing'], logLevel: 'fatal' });
+    const stack = await startPestoStack({ redisUrl: `${server.url}/0`, shadowRedisUrls: shadowStoreUrls(server.url), regressions: ['token-casing'], logLevel: 'fatal' });
     try {
       const { shadow, mailSink, ...primary } = stack.urls;
       assert.ok(shadow);
@@ -18,11 +18,11 @@ describe('startPestoStack', () => {
         assert.equal((await fetch(`${url}/healthz`)).status, 200, url);
       }
       assert.equal(await (await fetch(`${primary.newAuth}/healthz`)).text(), 'OK regressions=token-casing');
-      // A trial on the shadow registration lands in db 1 only: the primary auth does not know it.
+      // A trial on the shadow registration lands in its own store (db 4) only: no auth, primary or shadow, knows it.
       const trial = (await (await fetch(`${shadow.newRegistration}/api/trial`, { method: 'POST' })).json()) as { token: string };
       assert.equal((await fetch(`${primary.legacyAuth}/`, { headers: { 'x-pesto-token': trial.token } })).status, 401);
       assert.equal((await fetch(`${primary.newAuth}/`, { headers: { 'x-pesto-token': trial.token } })).status, 401);
-      assert.equal((await fetch(`${shadow.newAuth}/`, { headers: { 'x-pesto-token': trial.token } })).status, 200);
+      assert.equal((await fetch(`${shadow.newAuth}/`, { headers: { 'x-pesto-token': trial.token } })).status, 401);
     } finally {
       await stack.stop();
     }

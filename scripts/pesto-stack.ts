@@ -1,7 +1,7 @@
 /**
  * startPestoStack runs the whole Pesto side of the demo in-process: both auths, both registrations and the mail
- * sink on 127.0.0.1 ephemeral ports, plus (with `shadowRedisUrl`) a shadow twin of each Pesto service against its
- * own store, for figway's isolated mirroring.
+ * sink on 127.0.0.1 ephemeral ports, plus (with `shadowRedisUrls`) a shadow twin of each Pesto service against its
+ * own store, for figway's isolated or dual mirroring.
  */
 import type { FastifyInstance } from 'fastify';
 import { createLegacyAuth } from '../legacy-adapters/auth/service.js';
@@ -14,8 +14,8 @@ import { parseRegressions } from '../new-services/regressions.js';
 /** PestoStackOptions configure the in-process stack. */
 export interface PestoStackOptions {
   redisUrl: string;
-  /** When given, a shadow instance of each Pesto service runs against this store. */
-  shadowRedisUrl?: string;
+  /** When given, a shadow instance of each Pesto service runs against its own store (see shadowStoreUrls). */
+  shadowRedisUrls?: PestoStoreUrls;
   /** Regression switches of the rewrites (validated up front). Default none. */
   regressions?: readonly string[];
   /** Bind address. Default 127.0.0.1. */
@@ -30,6 +30,19 @@ export interface PestoStackUrls {
   newAuth: string;
   legacyRegistration: string;
   newRegistration: string;
+}
+
+/** PestoStoreUrls give each of the four services a store (shadow twins must not share one: figway compares them). */
+export type PestoStoreUrls = Record<keyof PestoStackUrls, string>;
+
+/** shadowStoreUrls puts the four shadow stores on logical databases 1–4 of one Redis server (`redis://host:port`). */
+export function shadowStoreUrls(server: string): PestoStoreUrls {
+  const at = (db: number): string => {
+    const url = new URL(server);
+    url.pathname = `/${db}`;
+    return url.toString();
+  };
+  return { legacyAuth: at(1), newAuth: at(2), legacyRegistration: at(3), newRegistration: at(4) };
 }
 
 /** PestoStack is a running stack. */
@@ -52,18 +65,20 @@ export async function startPestoStack(options: PestoStackOptions): Promise<Pesto
   const stop = async () => {
     await Promise.allSettled(apps.reverse().map((app) => app.close()));
   };
-  const startSet = async (redisUrl: string, mailSink: string): Promise<PestoStackUrls> => ({
-    legacyAuth: await listen(createLegacyAuth({ redisUrl, ...(logLevel !== undefined ? { logLevel } : {}) })),
-    newAuth: await listen(createNewAuth({ redisUrl, regressions, ...(logLevel !== undefined ? { logLevel } : {}) })),
-    legacyRegistration: await listen(createLegacyRegistration({ redisUrl, ...(logLevel !== undefined ? { logLevel } : {}) })),
+  const startSet = async (stores: PestoStoreUrls, mailSink: string): Promise<PestoStackUrls> => ({
+    legacyAuth: await listen(createLegacyAuth({ redisUrl: stores.legacyAuth, ...(logLevel !== undefined ? { logLevel } : {}) })),
+    newAuth: await listen(createNewAuth({ redisUrl: stores.newAuth, regressions, ...(logLevel !== undefined ? { logLevel } : {}) })),
+    legacyRegistration: await listen(createLegacyRegistration({ redisUrl: stores.legacyRegistration, ...(logLevel !== undefined ? { logLevel } : {}) })),
     newRegistration: await listen(createNewRegistration({
-      redisUrl, regressions, mailer: { transport: 'capture', url: mailSink }, ...(logLevel !== undefined ? { logLevel } : {}),
+      redisUrl: stores.newRegistration, regressions, mailer: { transport: 'capture', url: mailSink }, ...(logLevel !== undefined ? { logLevel } : {}),
     })),
   });
+  const shared = options.redisUrl;
   try {
     const mailSink = await listen(createMailSink(logLevel !== undefined ? { logLevel } : {}));
-    const primary = await startSet(options.redisUrl, mailSink);
-    const shadow = options.shadowRedisUrl !== undefined ? await startSet(options.shadowRedisUrl, mailSink) : undefined;
+    // Pesto's four services share one production Redis.
+    const primary = await startSet({ legacyAuth: shared, newAuth: shared, legacyRegistration: shared, newRegistration: shared }, mailSink);
+    const shadow = options.shadowRedisUrls !== undefined ? await startSet(options.shadowRedisUrls, mailSink) : undefined;
     return { urls: { ...primary, mailSink, ...(shadow !== undefined ? { shadow } : {}) }, stop };
   } catch (error) {
     await stop();

@@ -66,4 +66,23 @@ describe('createComparator', () => {
     assert.match(text, /figway_differences_total\{route="auth",class="status",verdict="unexpected"\} 1/);
     assert.match(text, /figway_shadow_duration_seconds_count\{route="auth",side="new"\} 1/);
   });
+
+  it('keeps both sides\' Redis keys and values with the sample, redacted and clipped', async () => {
+    const store = createMemoryDiffStore();
+    const token = 'tok-abcdef';
+    const long = 'x'.repeat(5000);
+    await createComparator({ compare: {}, redactor, store }).compare({
+      route: 'r', request: req, primary: { side: 'legacy', response: json({ a: 1 }) }, shadow: { side: 'new', response: json({ a: 2 }) },
+      redis: [{ name: 'token', legacyKey: token, newKey: token, legacy: { UserEmail: 'a@b.c', Password: 'hunter22', note: long }, new: { user_email: 'a@b.c' } }],
+    });
+    const [sample] = await store.samples('r');
+    const entry = sample?.redis?.[0];
+    assert.equal(entry?.name, 'token');
+    assert.ok(entry?.legacyKey?.startsWith('«redacted:string:'), 'the key is the token, seen in the request header');
+    const legacy = entry?.legacy as Record<string, string>;
+    assert.equal(legacy.UserEmail, 'a@b.c');
+    assert.ok(legacy.Password?.startsWith('«redacted:string:'));
+    assert.ok(legacy.note!.length < 1000, 'clipped');
+    assert.deepEqual(entry?.new, { user_email: 'a@b.c' });
+  });
 });

@@ -3,7 +3,7 @@
  * learn noise, judge, record, count. It never throws: failures become records with result `error`.
  */
 import type {
-  CapturedRequest, CapturedResponse, ComparisonRecord, DiffStore, Finding, SampleRequest, SampleResponse, Side,
+  CapturedRequest, CapturedResponse, ComparisonRecord, DiffStore, Finding, RedisSample, SampleRequest, SampleResponse, Side,
 } from './types.js';
 import type { CompareOptions } from './options.js';
 import { compareResponses, type ResponseComparison } from './compare-responses.js';
@@ -47,6 +47,8 @@ export interface CompareInput {
   primary: SideAnswer;
   shadow: SideAnswer;
   extraFindings?: readonly Finding[];
+  /** Both sides' Redis keys and values (unredacted), kept redacted with the sample when the comparison keeps one. */
+  redis?: readonly RedisSample[];
 }
 
 /** Comparator runs the pipeline for one request. */
@@ -110,10 +112,12 @@ export function createComparator(opts: ComparatorOptions): Comparator {
         const err = new DiffError('DIFF_SHADOW_FAILED', `${failed.side}: ${failed.error ?? 'no response'}`);
         session.scanRequest(request);
         for (const a of [legacy, candidate]) if (a.response !== undefined) session.scanResponse(a.response);
+        if (input.redis !== undefined) session.scanRedis(input.redis);
         const rec: ComparisonRecord = { ...base, result: 'error', findings: [], request: sampleRequest(session, request),
           error: { code: err.code, message: session.text(err.message) } };
         if (legacy.response !== undefined) rec.legacy = sampleResponse(session, legacy.response);
         if (candidate.response !== undefined) rec.candidate = sampleResponse(session, candidate.response);
+        if (input.redis !== undefined && input.redis.length > 0) rec.redis = session.redis(input.redis);
         return finish(rec);
       }
 
@@ -143,6 +147,7 @@ export function createComparator(opts: ComparatorOptions): Comparator {
       session.scanRequest(request);
       session.scanResponse(legacy.response);
       session.scanResponse(candidate.response);
+      if (input.redis !== undefined) session.scanRedis(input.redis);
       const findings = session.findings(raw);
       if (learn) learner.observe(route, findings, roots);
       // The learner is always consulted: with learnNoise off it only knows noise measured against a second legacy instance.
@@ -156,6 +161,7 @@ export function createComparator(opts: ComparatorOptions): Comparator {
         candidate: sampleResponse(session, candidate.response),
       };
       if (cmp.skipped !== undefined) rec.skipped = cmp.skipped;
+      if (input.redis !== undefined && input.redis.length > 0) rec.redis = session.redis(input.redis);
       return finish(rec);
     },
   };

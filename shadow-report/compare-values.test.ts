@@ -55,8 +55,11 @@ describe('compareValues', () => {
     assert.deepEqual(classes(compareValues([{ a: 1 }, { b: 2 }], [{ b: 2 }, { a: 1 }], 'body')), ['array-order']);
   });
 
-  it('reports arrays of different length as array-length with both lengths', () => {
-    assert.deepEqual(compareValues([1, 2], [1, 2, 3], 'body'), [{ class: 'array-length', path: 'body', legacy: 2, candidate: 3, rule: 'body' }]);
+  it('reports arrays of different length as one array-length finding with both lengths, plus the added element', () => {
+    assert.deepEqual(compareValues([1, 2], [1, 2, 3], 'body'), [
+      { class: 'array-length', path: 'body', legacy: 2, candidate: 3, rule: 'body' },
+      { class: 'extra-field', path: 'body[2]', candidate: 3, rule: 'body' },
+    ]);
   });
 
   it('matches array elements by id when the path has an array key', () => {
@@ -82,5 +85,68 @@ describe('compareValues', () => {
   it('reports a top-level value present on one side only', () => {
     assert.deepEqual(classes(compareValues(undefined, { a: 1 }, 'body')), ['extra-field']);
     assert.deepEqual(classes(compareValues({ a: 1 }, undefined, 'body')), ['missing-field']);
+  });
+});
+
+const pairs = (fs: Finding[]): [string, string][] => fs.map((f) => [f.class, f.path]);
+
+describe('compareValues on arrays of different lengths', () => {
+  it('aligns changed records without an array key and reports each one\'s differences and the removed one', () => {
+    const legacy = [{ id: 1, name: 'a' }, { id: 2, name: 'b' }, { id: 3, name: 'c' }];
+    const candidate = [{ id: '1', name: 'a' }, { id: '3', name: 'c' }];
+    assert.deepEqual(pairs(compareValues(legacy, candidate, 'body')), [
+      ['array-length', 'body'], ['type', 'body[0].id'], ['missing-field', 'body[1]'], ['type', 'body[2].id'],
+    ]);
+  });
+
+  it('shows every type difference when the new side turns every id into a string and returns more items', () => {
+    const legacy = { items: Array.from({ length: 8 }, (_, i) => ({ id: i + 1, title: `t${i + 1}`, done: i % 2 === 0 })) };
+    const candidate = { items: [...legacy.items.map((x) => ({ ...x, id: String(x.id) })), { id: '9', title: 't9', done: true }, { id: '10', title: 't10', done: false }] };
+    for (const opts of [{}, { arrayKeys: { 'body.items': 'id' } }]) {
+      const findings = compareValues(legacy, candidate, 'body', opts);
+      assert.deepEqual(findings.filter((f) => f.class === 'type').map((f) => f.path), legacy.items.map((_, i) => `body.items[${i}].id`), JSON.stringify(opts));
+      assert.deepEqual(findings.filter((f) => f.class === 'extra-field').map((f) => f.path), ['body.items[8]', 'body.items[9]']);
+      assert.equal(findings.filter((f) => f.class === 'array-length').length, 1);
+      assert.equal(findings.length, 8 + 2 + 1);
+    }
+  });
+
+  it('matches keyed elements by the string form of their id, still reporting the type change', () => {
+    const legacy = { items: [{ id: 1, v: 'a' }, { id: 2, v: 'b' }, { id: 3, v: 'c' }] };
+    const candidate = { items: [{ id: '3', v: 'c' }, { id: '1', v: 'a' }] };
+    assert.deepEqual(pairs(compareValues(legacy, candidate, 'body', { arrayKeys: { 'body.items': 'id' } })), [
+      ['array-length', 'body.items'], ['type', 'body.items[0].id'], ['missing-field', 'body.items[1]'], ['type', 'body.items[2].id'], ['array-order', 'body.items'],
+    ]);
+  });
+
+  it('finds a keyed element whose id field was re-cased, and reports the casing', () => {
+    const findings = compareValues({ items: [{ id: 1 }, { id: 2 }] }, { items: [{ Id: 2 }] }, 'body', { arrayKeys: { 'body.items': 'id' } });
+    assert.deepEqual(pairs(findings), [['array-length', 'body.items'], ['missing-field', 'body.items[0]'], ['key-casing', 'body.items[1].id']]);
+  });
+
+  it('still reports a re-cased field inside an element it aligned', () => {
+    const findings = compareValues([{ UserEmail: 'a', n: 1 }, { UserEmail: 'b', n: 2 }], [{ user_email: 'a', n: 1 }], 'body');
+    assert.deepEqual(pairs(findings), [['array-length', 'body'], ['key-casing', 'body[0].UserEmail'], ['missing-field', 'body[1]']]);
+  });
+
+  it('pairs an element that changed with its legacy counterpart and reports an inserted one as added', () => {
+    const legacy = [{ sku: 'a', qty: 1, price: 5 }, { sku: 'b', qty: 2, price: 7 }];
+    const candidate = [{ sku: 'a', qty: 1, price: 5 }, { sku: 'x', qty: 9, price: 1 }, { sku: 'b', qty: 3, price: 7 }];
+    assert.deepEqual(pairs(compareValues(legacy, candidate, 'body')), [['array-length', 'body'], ['extra-field', 'body[1]'], ['value', 'body[1].qty']]);
+  });
+
+  it('reports scalars that changed as removed and added, and a removed null as missing-field', () => {
+    assert.deepEqual(pairs(compareValues([1, null, 3], [1, 3, 4, 5], 'body')), [
+      ['array-length', 'body'], ['missing-field', 'body[1]'], ['extra-field', 'body[2]'], ['extra-field', 'body[3]'],
+    ]);
+  });
+
+  it('aligns arrays too large for the exact alignment greedily, still finding every difference', () => {
+    const legacy = Array.from({ length: 300 }, (_, i) => ({ id: i, name: `n${i}` }));
+    const candidate = legacy.map((x) => ({ ...x, id: String(x.id) }));
+    candidate.splice(150, 0, { id: 'new', name: 'inserted' });
+    const findings = compareValues(legacy, candidate, 'body');
+    assert.equal(findings.filter((f) => f.class === 'type').length, 300);
+    assert.deepEqual(findings.filter((f) => f.class !== 'type').map((f) => [f.class, f.path]), [['array-length', 'body'], ['extra-field', 'body[150]']]);
   });
 });

@@ -8,6 +8,10 @@
 import type { DiffClass, Finding } from './types.js';
 import { casingKey } from './casing.js';
 import { formatPath, normalizePath } from './paths.js';
+import { alignArrays } from './align.js';
+import { Kind, deepEqual, hasOwn, kindOf, own, type Rec } from './json-value.js';
+
+export { deepEqual } from './json-value.js';
 
 /** ValueCompareOptions tunes compareValues. */
 export interface ValueCompareOptions {
@@ -17,57 +21,6 @@ export interface ValueCompareOptions {
   rule?: string;
   /** Arrays up to this length are checked for "same elements, other order". Default 256. */
   maxOrderCheck?: number;
-}
-
-const enum Kind { Absent, Null, String, Number, Boolean, Array, Object, Other }
-
-function kindOf(value: unknown): Kind {
-  switch (typeof value) {
-    case 'string': return Kind.String;
-    case 'number': return Kind.Number;
-    case 'boolean': return Kind.Boolean;
-    case 'undefined': return Kind.Absent;
-    case 'object': return value === null ? Kind.Null : Array.isArray(value) ? Kind.Array : Kind.Object;
-    default: return Kind.Other;
-  }
-}
-
-type Rec = Record<string, unknown>;
-const hasOwn = Object.prototype.hasOwnProperty;
-
-/** Own, defined value of `key` (undefined means absent: JSON has no undefined). */
-function own(obj: Rec, key: string): unknown {
-  return hasOwn.call(obj, key) ? obj[key] : undefined;
-}
-
-/** deepEqual compares two JSON values structurally without allocating. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  const ka = kindOf(a);
-  if (ka !== kindOf(b)) return false;
-  if (ka === Kind.Number) return Number.isNaN(a) && Number.isNaN(b);
-  if (ka === Kind.Array) {
-    const x = a as unknown[];
-    const y = b as unknown[];
-    if (x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (!deepEqual(x[i], y[i])) return false;
-    return true;
-  }
-  if (ka === Kind.Object) {
-    const x = a as Rec;
-    const y = b as Rec;
-    let count = 0;
-    for (const k in x) {
-      if (!hasOwn.call(x, k)) continue;
-      const v = x[k];
-      if (v === undefined) continue;
-      count++;
-      if (!deepEqual(v, own(y, k))) return false;
-    }
-    for (const k in y) if (hasOwn.call(y, k) && y[k] !== undefined) count--;
-    return count === 0;
-  }
-  return false;
 }
 
 interface State {
@@ -183,10 +136,18 @@ function arrayKeyFor(st: State): string | undefined {
   return st.arrayKeys.get(normalizePath(path(st)));
 }
 
+/** One element present on one side only is reported as `missing-field`/`extra-field` at its index, even a null one. */
+function element(st: State, index: number, legacy: unknown, candidate: unknown): void {
+  push(st, index);
+  if (candidate === undefined) report(st, 'missing-field', legacy, undefined);
+  else report(st, 'extra-field', undefined, candidate);
+  st.depth--;
+}
+
 function walkArray(st: State, a: unknown[], b: unknown[]): void {
   const idField = arrayKeyFor(st);
   if (idField !== undefined) { walkKeyedArray(st, a, b, idField); return; }
-  if (a.length !== b.length) { report(st, 'array-length', a.length, b.length); return; }
+  if (a.length !== b.length) { walkAlignedArray(st, a, b); return; }
   let first = -1;
   for (let i = 0; i < a.length; i++) {
     if (!deepEqual(a[i], b[i])) { first = i; break; }
@@ -198,6 +159,24 @@ function walkArray(st: State, a: unknown[], b: unknown[]): void {
     push(st, i);
     walk(st, a[i], b[i]);
     st.depth--;
+  }
+}
+
+/**
+ * walkAlignedArray compares arrays of different lengths: one `array-length` finding, then the elements aligned
+ * (see alignArrays) — each aligned pair compared like any value (legacy index in the path), each unaligned element
+ * reported as removed (`missing-field` at its legacy index) or added (`extra-field` at its new index).
+ */
+function walkAlignedArray(st: State, a: unknown[], b: unknown[]): void {
+  report(st, 'array-length', a.length, b.length);
+  for (const step of alignArrays(a, b)) {
+    if (step.i === -1) element(st, step.j, undefined, b[step.j]);
+    else if (step.j === -1) element(st, step.i, a[step.i], undefined);
+    else if (step.same !== true && a[step.i] !== b[step.j]) {
+      push(st, step.i);
+      walk(st, a[step.i], b[step.j]);
+      st.depth--;
+    }
   }
 }
 
@@ -214,14 +193,21 @@ function isPermutationFrom(a: unknown[], b: unknown[], from: number): boolean {
   return true;
 }
 
-function idOf(element: unknown, idField: string): string | number | boolean | undefined {
+/** The id of a keyed array element, by its string form (so `1` and `"1"` name one element); the field is found in any casing. */
+function idOf(element: unknown, idField: string): string | undefined {
   if (kindOf(element) !== Kind.Object) return undefined;
-  const id = own(element as Rec, idField);
-  return typeof id === 'string' || typeof id === 'number' || typeof id === 'boolean' ? id : undefined;
+  const rec = element as Rec;
+  let id = own(rec, idField);
+  if (id === undefined) {
+    const folded = casingKey(idField);
+    for (const k in rec) if (hasOwn.call(rec, k) && casingKey(k) === folded) { id = rec[k]; break; }
+  }
+  return typeof id === 'string' ? id : typeof id === 'number' || typeof id === 'boolean' ? String(id) : undefined;
 }
 
 function walkKeyedArray(st: State, a: unknown[], b: unknown[], idField: string): void {
-  const byId = new Map<string | number | boolean, number>();
+  if (a.length !== b.length) report(st, 'array-length', a.length, b.length);
+  const byId = new Map<string, number>();
   for (let j = 0; j < b.length; j++) {
     const id = idOf(b[j], idField);
     if (id !== undefined && !byId.has(id)) byId.set(id, j);
@@ -234,22 +220,15 @@ function walkKeyedArray(st: State, a: unknown[], b: unknown[], idField: string):
     let j = id === undefined ? undefined : byId.get(id);
     if (j !== undefined && used[j] === 1) j = undefined; // a duplicate id on the legacy side
     if (j === undefined && id === undefined && i < b.length && used[i] === 0 && idOf(b[i], idField) === undefined) j = i;
+    if (j === undefined) { element(st, i, a[i], undefined); continue; }
+    used[j] = 1;
+    if (j < lastMatched) reordered = true;
+    lastMatched = j;
     push(st, i);
-    if (j === undefined) absent(st, a[i], undefined);
-    else {
-      used[j] = 1;
-      if (j < lastMatched) reordered = true;
-      lastMatched = j;
-      walk(st, a[i], b[j]);
-    }
+    walk(st, a[i], b[j]);
     st.depth--;
   }
-  for (let j = 0; j < b.length; j++) {
-    if (used[j] === 1) continue;
-    push(st, j);
-    absent(st, undefined, b[j]);
-    st.depth--;
-  }
+  for (let j = 0; j < b.length; j++) if (used[j] === 0) element(st, j, undefined, b[j]);
   if (reordered) report(st, 'array-order', a.map((e) => idOf(e, idField)), b.map((e) => idOf(e, idField)));
 }
 

@@ -2,11 +2,11 @@
  * Heuristics for "this value looks generated" (random ids, tokens, timestamps): such values differ between the two
  * sides of a comparison for reasons that are not regressions.
  */
+import { isPlaceholder } from './placeholder.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-const PLACEHOLDER = /^«redacted:[0-9a-f]+»$/;
 const TOKEN_CHARS = /^[A-Za-z0-9_\-+/=.~]+$/;
 const HEX = /^[0-9a-f]+$/i;
 /** A short word prefix and a separator, as in `TRIAL-…`, `req_…`, `sk_live_…`, `trial-…@domain`. */
@@ -60,7 +60,7 @@ export function looksGenerated(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   const s = value.trim();
   if (s.length < 8) return false;
-  if (UUID.test(s) || PLACEHOLDER.test(s) || ISO_TIME.test(s) || HTTP_DATE.test(s)) return true;
+  if (UUID.test(s) || isPlaceholder(s) || ISO_TIME.test(s) || HTTP_DATE.test(s)) return true;
   if (/^\d{10}(\d{3})?$/.test(s)) return looksGenerated(Number(s));
   const email = EMAIL.exec(s);
   if (email !== null) return looksGeneratedPart(email[1] as string);

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { judge } from './judge.js';
-import { compilePattern } from './paths.js';
-import type { Finding } from './types.js';
+import { compilePattern, normalizePath } from './paths.js';
+import { isNeverNoise, type Finding } from './types.js';
 
 const f = (cls: Finding['class'], path: string): Finding => ({ class: cls, path, legacy: 1, candidate: 2, rule: 'body' });
 
@@ -28,6 +28,10 @@ describe('path patterns', () => {
     assert.equal(compilePattern('body.meta')('body.meta.etag'), true);
     assert.equal(compilePattern('body.meta')('body.metadata'), false);
   });
+  it('folds indices and typed or untyped placeholders when normalizing a path', () => {
+    assert.equal(normalizePath('redis.«redacted:string:3f2a19c0».items[3].v'), 'redis.«redacted».items[*].v');
+    assert.equal(normalizePath('body["«redacted:3f2a19c0»"]'), 'body["«redacted»"]');
+  });
   it('rejects an empty pattern with DIFF_BAD_PATTERN', () => {
     assert.throws(() => compilePattern(' '), { code: 'DIFF_BAD_PATTERN' });
   });
@@ -51,14 +55,21 @@ describe('judge', () => {
     const j = judge([f('value', 'body.items[2].at')], { noise: ['body.items[*].at'] });
     assert.deepEqual([j.findings[0]?.verdict, j.result], ['noise', 'noise-only']);
   });
-  it('never treats a NEVER_NOISE class as noise, declared or learned', () => {
-    const j = judge([f('key-casing', 'body.a'), f('type', 'body.b'), f('status', 'status')], { noise: ['**'] }, { isNoise: () => true });
-    assert.deepEqual(j.findings.map((x) => x.verdict), ['unexpected', 'unexpected', 'unexpected']);
-    assert.equal(j.result, 'differ');
+  it('never treats a NEVER_NOISE class as noise, declared, learned or measured', () => {
+    const classes = ['key-casing', 'type', 'status', 'missing-field', 'redis-missing-key', 'redis-extra-key', 'redis-ttl', 'redis-type', 'redis-shape',
+      'redis-key-renamed', 'redis-missing-write', 'redis-extra-write'] as const;
+    for (const source of ['learned', 'measured'] as const) {
+      const j = judge(classes.map((c) => f(c, 'body.a')), { noise: ['**'] }, { noiseSource: () => source });
+      assert.deepEqual(j.findings.map((x) => x.verdict), classes.map(() => 'unexpected'));
+      assert.equal(j.result, 'differ');
+    }
+    assert.equal(isNeverNoise('redis-something-new'), true);
+    assert.equal(isNeverNoise('value'), false);
   });
-  it('uses the learner for paths not declared', () => {
-    const j = judge([f('value', 'body.token')], {}, { isNoise: (p) => p === 'body.token' });
-    assert.equal(j.findings[0]?.verdict, 'noise');
+  it('asks the learner by path and class, and says where the noise verdict comes from', () => {
+    const view = { noiseSource: (p: string, c: string) => (p === 'body.token' && c === 'value' ? 'learned' as const : undefined) };
+    const j = judge([f('value', 'body.token'), f('extra-field', 'body.token'), f('value', 'body.at')], { noise: ['body.at'] }, view);
+    assert.deepEqual(j.findings.map((x) => [x.verdict, x.reason]), [['noise', 'learned'], ['unexpected', undefined], ['noise', 'declared']]);
   });
   it('is differ as soon as one finding is unexpected', () => {
     assert.equal(judge([f('value', 'body.a'), f('value', 'body.b')], { noise: ['body.a'] }).result, 'differ');

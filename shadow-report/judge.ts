@@ -1,4 +1,4 @@
-import { NEVER_NOISE, type ComparisonResult, type DiffClass, type Finding, type JudgedFinding } from './types.js';
+import { isNeverNoise, type ComparisonResult, type DiffClass, type Finding, type JudgedFinding } from './types.js';
 import { compilePattern, compilePatterns, type PathMatcher } from './paths.js';
 
 /** AcceptRule is an intended difference: a path pattern, an optional class, and the reason shown on the report. */
@@ -37,9 +37,9 @@ export interface JudgeRules {
   accept?: readonly AcceptRule[];
 }
 
-/** NoiseView answers, for one route, whether a finding path was learned or measured as noise. */
+/** NoiseView answers, for one route, whether a finding (path and class) was learned or measured as noise. */
 export interface NoiseView {
-  isNoise(path: string): boolean;
+  noiseSource(path: string, cls: DiffClass): 'learned' | 'measured' | undefined;
 }
 
 /** Judgement is the judged findings (ignored ones included, marked) and the comparison's overall result. */
@@ -91,7 +91,8 @@ export function resultOf(findings: readonly JudgedFinding[]): ComparisonResult {
 
 /**
  * judge gives every finding a verdict, in this order: ignored (path in `ignore`), accepted (path and class in
- * `accept`, with its reason), noise (path in `noise` or learned, never for NEVER_NOISE classes), else unexpected.
+ * `accept`, with its reason), noise (path in `noise`, or path and class learned or measured; never for NEVER_NOISE
+ * classes; `reason` says which: declared, learned, measured), else unexpected.
  * The result is `differ` if anything is unexpected, `accepted-only` if something was accepted, `noise-only`, or `match`.
  */
 export function judge(findings: readonly Finding[], rules: JudgeRules, learner?: NoiseView, scope?: RequestScope): Judgement {
@@ -101,10 +102,9 @@ export function judge(findings: readonly Finding[], rules: JudgeRules, learner?:
     if (c.ignore(f.path) !== -1) { out.push({ ...f, verdict: 'ignored' }); continue; }
     const accept = c.accept.find((a) => (a.class === undefined || a.class === f.class) && a.match(f.path) && inScope(a, scope));
     if (accept !== undefined) { out.push({ ...f, verdict: 'accepted', reason: accept.reason }); continue; }
-    const mayBeNoise = !NEVER_NOISE.has(f.class as DiffClass);
-    if (mayBeNoise && (c.noise(f.path) !== -1 || learner?.isNoise(f.path) === true)) {
-      out.push({ ...f, verdict: 'noise' });
-      continue;
+    if (!isNeverNoise(f.class)) {
+      const source = c.noise(f.path) !== -1 ? 'declared' : learner?.noiseSource(f.path, f.class);
+      if (source !== undefined) { out.push({ ...f, verdict: 'noise', reason: source }); continue; }
     }
     out.push({ ...f, verdict: 'unexpected' });
   }

@@ -15,7 +15,7 @@ describe('looksGenerated', () => {
   it('recognises ids, tokens, timestamps and random e-mails', () => {
     for (const v of [randomUUID(), randomBytes(16).toString('hex'), `TRIAL-${alnum(58)}`, '2024-05-01T10:11:12.123Z',
       'Tue, 15 Nov 1994 08:12:31 GMT', 1714557072, 1714557072123, `req_${randomBytes(6).toString('hex')}`,
-      `trial-${alnum(20)}@pesto.teknologiumum.com`, '«redacted:3f9a1c2e»']) {
+      `trial-${alnum(20)}@pesto.teknologiumum.com`, '«redacted:3f9a1c2e»', '«redacted:number:3f9a1c2e»']) {
       assert.equal(looksGenerated(v), true, String(v));
     }
   });
@@ -27,21 +27,30 @@ describe('looksGenerated', () => {
 });
 
 describe('createNoiseLearner', () => {
+  it('learns per class and reports its real counts', () => {
+    const learner = createNoiseLearner({ minSamples: 3 });
+    for (let i = 0; i < 4; i++) learner.observe('r', [{ class: 'value', path: 'body.id', legacy: randomUUID(), candidate: randomUUID(), rule: 'body' }]);
+    assert.equal(learner.isNoise('r', 'body.id', 'value'), true);
+    assert.equal(learner.isNoise('r', 'body.id', 'extra-field'), false);
+    assert.equal(learner.isNoise('r', 'body.id', 'null-vs-absent'), false);
+    assert.deepEqual(learner.learned('r'), [{ path: 'body.id', class: 'value', source: 'learned', samples: 4, differ: 4, measured: false, noise: true }]);
+  });
+
   it('learns a field whose random token differs on every comparison, after minSamples', () => {
     const learner = createNoiseLearner({ minSamples: 5, minDifferRatio: 0.9 });
     for (let i = 0; i < 5; i++) {
-      assert.equal(learner.isNoise('trial', 'body.token'), false, `not yet noise after ${i} samples`);
+      assert.equal(learner.isNoise('trial', 'body.token', 'value'), false, `not yet noise after ${i} samples`);
       const { findings, bodies } = compareResponses(json({ token: `TRIAL-${alnum(58)}`, limit: 10 }), json({ token: `TRIAL-${alnum(58)}`, limit: 10 }), { wantBodies: true });
       learner.observe('trial', findings, bodies && { legacy: { body: bodies.legacy }, candidate: { body: bodies.candidate } });
     }
-    assert.equal(learner.isNoise('trial', 'body.token'), true);
-    assert.equal(learner.isNoise('other-route', 'body.token'), false);
+    assert.equal(learner.isNoise('trial', 'body.token', 'value'), true);
+    assert.equal(learner.isNoise('other-route', 'body.token', 'value'), false);
   });
 
   it('normalizes array indices so items[0].id and items[7].id are one path', () => {
     const learner = createNoiseLearner({ minSamples: 3 });
     for (let i = 0; i < 3; i++) learner.observe('r', [{ class: 'value', path: `body.items[${i}].id`, legacy: randomUUID(), candidate: randomUUID(), rule: 'body' }]);
-    assert.equal(learner.isNoise('r', 'body.items[42].id'), true);
+    assert.equal(learner.isNoise('r', 'body.items[42].id', 'value'), true);
   });
 
   it('never learns a casing change, even when it happens on every comparison', () => {
@@ -50,7 +59,7 @@ describe('createNoiseLearner', () => {
       const { findings } = compareResponses(json({ UserEmail: `trial-${alnum(20)}@pesto.teknologiumum.com` }), json({ user_email: `trial-${alnum(20)}@pesto.teknologiumum.com` }));
       learner.observe('auth', findings);
     }
-    assert.equal(learner.isNoise('auth', 'body.UserEmail'), false);
+    assert.equal(learner.isNoise('auth', 'body.UserEmail', 'value'), false);
     assert.deepEqual(learner.learned('auth'), []);
     const { findings } = compareResponses(json({ UserEmail: 'a@b.c' }), json({ user_email: 'a@b.c' }));
     assert.deepEqual(judge(findings, {}, learner.view('auth')).findings.map((f) => [f.class, f.verdict]), [['key-casing', 'unexpected']]);
@@ -59,7 +68,7 @@ describe('createNoiseLearner', () => {
   it('does not learn values that differ but do not look generated', () => {
     const learner = createNoiseLearner({ minSamples: 3 });
     for (let i = 0; i < 10; i++) learner.observe('r', [{ class: 'value', path: 'body.message', legacy: 'OK', candidate: 'Created', rule: 'body' }]);
-    assert.equal(learner.isNoise('r', 'body.message'), false);
+    assert.equal(learner.isNoise('r', 'body.message', 'value'), false);
   });
 
   it('does not learn a field that matches on most comparisons where both sides have it', () => {
@@ -70,7 +79,7 @@ describe('createNoiseLearner', () => {
       const { findings, bodies } = compareResponses(json({ id }), json({ id: differs ? randomUUID() : id }), { wantBodies: true });
       learner.observe('r', findings, { legacy: { body: bodies?.legacy }, candidate: { body: bodies?.candidate } });
     }
-    assert.equal(learner.isNoise('r', 'body.id'), false);
+    assert.equal(learner.isNoise('r', 'body.id', 'value'), false);
   });
 
   it('does not count comparisons in which the field is absent on a side', () => {
@@ -80,20 +89,80 @@ describe('createNoiseLearner', () => {
       const { findings, bodies } = compareResponses(json(withId ? { id: randomUUID() } : { error: 'x' }), json(withId ? { id: randomUUID() } : { error: 'x' }), { wantBodies: true });
       learner.observe('r', findings, { legacy: { body: bodies?.legacy }, candidate: { body: bodies?.candidate } });
     }
-    assert.equal(learner.isNoise('r', 'body.id'), true);
+    assert.equal(learner.isNoise('r', 'body.id', 'value'), true);
   });
 
   it('measures noise from two legacy answers to the same request (Diffy)', () => {
     const learner = createNoiseLearner();
-    learner.observeLegacyPair('r', json({ at: 'x', v: 1 }), json({ at: 'y', v: 1 }));
-    assert.equal(learner.isNoise('r', 'body.at'), true);
-    assert.equal(learner.isNoise('r', 'body.v'), false);
+    const ticket = learner.legacyPairTicket('r', 'GET')!;
+    learner.observeLegacyPair('r', json({ at: 'x', v: 1 }), json({ at: 'y', v: 1 }), { ticket });
+    assert.equal(learner.isNoise('r', 'body.at', 'value'), true);
+    assert.equal(learner.isNoise('r', 'body.v', 'value'), false);
+    assert.deepEqual(learner.learned('r').map((e) => [e.path, e.class, e.source, e.samples, e.differ, e.noise]), [['body.at', 'value', 'measured', 1, 1, true]]);
+  });
+
+  it('measures per class: a field that legacy instances disagree on by value is not noise when it goes missing or appears', () => {
+    const learner = createNoiseLearner();
+    const ticket = learner.legacyPairTicket('r', 'GET')!;
+    learner.observeLegacyPair('r', json({ id: 1, extra: 'a' }), json({ id: 2 }), { ticket });
+    assert.equal(learner.isNoise('r', 'body.id', 'value'), true);
+    assert.equal(learner.isNoise('r', 'body.id', 'extra-field'), false);
+    assert.equal(learner.isNoise('r', 'body.id', 'type'), false);
+    assert.equal(learner.isNoise('r', 'body.extra', 'missing-field'), false, 'missing-field is never noise');
+    assert.deepEqual(learner.learned('r').map((e) => [e.path, e.class]), [['body.id', 'value']]);
+  });
+
+  it('keeps real counts for measured entries and drops one that legacy instances mostly agree on', () => {
+    const learner = createNoiseLearner();
+    for (let i = 0; i < 4; i++) {
+      const ticket = learner.legacyPairTicket('r', 'GET')!;
+      learner.observeLegacyPair('r', json({ v: 1 }), json({ v: i === 0 ? 2 : 1 }), { ticket });
+    }
+    assert.deepEqual(learner.learned('r').map((e) => [e.path, e.samples, e.differ, e.noise]), [['body.v', 4, 1, false]]);
+    assert.equal(learner.isNoise('r', 'body.v', 'value'), false);
+    assert.deepEqual(learner.legacyPairs('r'), { measured: 4, refused: 0 });
+  });
+
+  it('issues tickets only for safe methods, and honours none taken before a write', () => {
+    const learner = createNoiseLearner();
+    assert.equal(learner.legacyPairTicket('r', 'POST'), undefined);
+    assert.equal(learner.legacyPairTicket('r', 'DELETE'), undefined);
+    const before = learner.legacyPairTicket('r', 'get', 'store-a')!;
+    assert.equal(before.method, 'GET');
+    learner.noteWrite('store-a', { secondaryInStep: true });
+    learner.observeLegacyPair('r', json({ at: 'x' }), json({ at: 'y' }), { ticket: before });
+    assert.equal(learner.isNoise('r', 'body.at', 'value'), false, 'a write came between: the pair is not comparable');
+    const after = learner.legacyPairTicket('r', 'GET', 'store-a')!;
+    learner.observeLegacyPair('r', json({ at: 'x' }), json({ at: 'y' }), { ticket: after });
+    assert.equal(learner.isNoise('r', 'body.at', 'value'), true, 'the secondary got the write too: it is still in step');
+    assert.deepEqual(learner.legacyPairs('r'), { measured: 1, refused: 1 });
+  });
+
+  it('issues no ticket for a scope whose secondary drifted (a write it did not get) until it is resynced', () => {
+    const learner = createNoiseLearner();
+    learner.noteWrite('store-a');
+    assert.equal(learner.legacyPairTicket('r', 'GET', 'store-a'), undefined);
+    assert.ok(learner.legacyPairTicket('r', 'GET', 'store-b') !== undefined, 'other scopes are unaffected');
+    learner.resyncSecondary('store-a');
+    assert.ok(learner.legacyPairTicket('r', 'GET', 'store-a') !== undefined);
+  });
+
+  it('refuses a ticket taken for another route, and (deprecated form) a ticketless pair once a write was noted on the route', () => {
+    const learner = createNoiseLearner();
+    learner.observeLegacyPair('r', json({ at: 'x' }), json({ at: 'y' }), { ticket: learner.legacyPairTicket('other', 'GET')! });
+    assert.equal(learner.isNoise('r', 'body.at', 'value'), false);
+    learner.noteWrite('r');
+    learner.observeLegacyPair('r', json({ at: 'x' }), json({ at: 'y' }));
+    assert.equal(learner.isNoise('r', 'body.at', 'value'), false);
+    const fresh = createNoiseLearner();
+    fresh.observeLegacyPair('r', json({ at: 'x' }), json({ at: 'y' }));
+    assert.equal(fresh.isNoise('r', 'body.at', 'value'), true, 'no write noted: the pre-#9 form still measures');
   });
 
   it('does not measure a status difference between legacy answers as noise', () => {
     const learner = createNoiseLearner();
     learner.observeLegacyPair('r', json({}, 200), json({}, 500));
-    assert.equal(learner.isNoise('r', 'status'), false);
+    assert.equal(learner.isNoise('r', 'status', 'status'), false);
   });
 
   it('keeps at most maxPathsPerRoute tracked paths per route', () => {

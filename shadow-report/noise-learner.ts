@@ -1,18 +1,28 @@
 /**
- * Noise learning, two ways:
- * - from traffic: per route and normalized path (indices → `[*]`), count the comparisons in which the field exists on
- *   both sides, and those in which its values differ and both look generated (ids, tokens, timestamps). After
- *   `minSamples` with a differ ratio ≥ `minDifferRatio` the path is noise;
- * - Diffy's method: a path that differs between two legacy answers to the same request is measured noise.
- * Casing, type and status differences are never noise (NEVER_NOISE); memory is bounded per route.
+ * Noise learning, two ways, always per route, normalized path (indices → `[*]`) AND class — a `value` learned as
+ * noise at `body.id` never makes an `extra-field` at `body.id` noise:
+ * - from traffic: count the comparisons in which the field exists on both sides, and those in which its values differ
+ *   and both look generated (ids, tokens, timestamps). After `minSamples` with a differ ratio ≥ `minDifferRatio`
+ *   the (path, class) is learned noise;
+ * - Diffy's method: a (path, class) that differs between two legacy answers to the same request is measured noise
+ *   while it differs in at least MEASURED_NOISE_RATIO of the measured pairs. Only pairs the caller vouches for count:
+ *   a LegacyPairTicket, taken before the primary is forwarded, says the request is safe (GET/HEAD/OPTIONS) and stays
+ *   valid only while no write reached the legacy store since (noteWrite) and the secondary is in step with it.
+ * NEVER_NOISE classes (casing, type, status, missing-field, every redis-*) are never noise; memory is bounded per route.
  */
-import { NEVER_NOISE, type CapturedResponse, type DiffClass, type Finding } from './types.js';
+import { isNeverNoise, type CapturedResponse, type DiffClass, type Finding } from './types.js';
 import type { CompareOptions } from './options.js';
 import type { NoiseView } from './judge.js';
 import { compareResponses } from './compare-responses.js';
 import { looksGenerated } from './generated.js';
 import { normalizePath, splitPath } from './paths.js';
 import { DiffError } from './errors.js';
+
+/** MEASURED_NOISE_RATIO is the share of measured legacy pairs in which a (path, class) must differ to be noise. */
+export const MEASURED_NOISE_RATIO = 0.5;
+
+/** SAFE_METHODS are the requests a secondary legacy may be asked: they read, never write (RFC 9110 §9.2.1). */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** NoiseLearnerOptions bounds and tunes a learner. Defaults: 20 samples, ratio 0.9, 256 paths per route, 1000 routes. */
 export interface NoiseLearnerOptions {
@@ -28,31 +38,87 @@ export interface ObservedRoots {
   candidate: Record<string, unknown>;
 }
 
-/** LearnedPath is what the learner knows about one normalized path of a route. */
+/** LearnedPath is what the learner knows about one normalized path and class of a route. */
 export interface LearnedPath {
   path: string;
+  class: DiffClass;
+  /** `learned` from traffic, or `measured` against a second legacy instance. */
+  source: 'learned' | 'measured';
+  /** Comparisons (learned) or vouched legacy pairs (measured) in which the field existed. */
   samples: number;
+  /** Of those, how many differed (learned: with generated-looking values on both sides). */
   differ: number;
+  /** Same as `source === 'measured'` (kept for readers of earlier versions). */
   measured: boolean;
   noise: boolean;
 }
 
-/** NoiseLearner learns noisy paths per route and answers isNoise. */
+/**
+ * LegacyPairTicket vouches for one secondary-legacy measurement: taken (legacyPairTicket) before the primary is
+ * forwarded, it is honoured by observeLegacyPair only while no write reached its scope since.
+ */
+export interface LegacyPairTicket {
+  readonly route: string;
+  readonly scope: string;
+  readonly method: string;
+  readonly epoch: number;
+}
+
+/** LegacyPairStats counts, per route, the legacy pairs measured and those refused (no ticket honoured). */
+export interface LegacyPairStats {
+  measured: number;
+  refused: number;
+}
+
+/** LegacyPairOptions are the compare options of the route plus the ticket vouching for the pair. */
+export interface LegacyPairOptions extends CompareOptions {
+  ticket?: LegacyPairTicket;
+}
+
+/** NoiseLearner learns noisy (path, class) pairs per route and answers isNoise. */
 export interface NoiseLearner {
   /** observe counts one comparison's raw or redacted findings; `roots` lets it tell which tracked fields existed on both sides. */
   observe(route: string, findings: readonly Finding[], roots?: ObservedRoots): void;
-  /** observeLegacyPair compares two legacy answers to the same request and marks every differing path as measured noise. */
-  observeLegacyPair(route: string, legacyA: CapturedResponse, legacyB: CapturedResponse, opts?: CompareOptions): Finding[];
-  isNoise(route: string, path: string): boolean;
+  /**
+   * legacyPairTicket vouches, before the primary is forwarded, that the secondary legacy may be asked the same
+   * request: undefined when the method is not safe or the scope (default: the route) has drifted (see noteWrite).
+   */
+  legacyPairTicket(route: string, method: string, scope?: string): LegacyPairTicket | undefined;
+  /**
+   * noteWrite tells the learner a non-safe request reached the legacy store of `scope`: every ticket taken before is
+   * void. Unless `secondaryInStep` (the secondary got the same write), the secondary has drifted and no ticket is
+   * issued for the scope until resyncSecondary(scope).
+   */
+  noteWrite(scope: string, opts?: { secondaryInStep?: boolean }): void;
+  /** resyncSecondary says the secondary legacy holds the same state as the legacy again (e.g. both stores reseeded). */
+  resyncSecondary(scope: string): void;
+  /**
+   * observeLegacyPair compares two legacy answers to the same request; with a valid ticket, every differing
+   * (path, class) that may be noise is measured. Returns the findings either way.
+   */
+  observeLegacyPair(route: string, legacyA: CapturedResponse, legacyB: CapturedResponse, opts: LegacyPairOptions & { ticket: LegacyPairTicket }): Finding[];
+  /**
+   * @deprecated Without a ticket: the pre-#9 form, kept only until proxy/mirror takes tickets. Learns only while no
+   * write was noted for the route (scope = route name); pass a ticket instead.
+   */
+  observeLegacyPair(route: string, legacyA: CapturedResponse, legacyB: CapturedResponse, opts?: LegacyPairOptions): Finding[];
+  /** isNoise is true when (path, class) was learned or measured as noise on the route (never for NEVER_NOISE classes). */
+  isNoise(route: string, path: string, cls: DiffClass): boolean;
   /** view binds the learner to one route, for judge(). */
   view(route: string): NoiseView;
   /** tracks is true when the route has tracked paths, i.e. when passing `roots` to observe is worth it. */
   tracks(route: string): boolean;
+  /** learned lists every learned and measured entry of a route with its counts, by path then class. */
   learned(route: string): LearnedPath[];
+  /** legacyPairs counts the measured and refused legacy pairs of a route. */
+  legacyPairs(route: string): LegacyPairStats;
 }
 
-interface Tracked { samples: number; differ: number; tokens: string[] }
-interface RouteState { paths: Map<string, Tracked>; measured: Set<string> }
+interface Tracked { path: string; cls: DiffClass; samples: number; differ: number; tokens: string[] }
+interface RouteState { learned: Map<string, Tracked>; measured: Map<string, Tracked>; pairs: LegacyPairStats }
+interface ScopeState { epoch: number; inStep: boolean }
+
+const keyOf = (path: string, cls: string): string => `${cls}\u0000${path}`;
 
 /** True when both values exist on their side: the comparison saw the field on both sides. */
 function bothSides(f: Finding): boolean {
@@ -81,6 +147,12 @@ function presentIn(root: Record<string, unknown>, tokens: readonly string[]): bo
   return resolves(root[first], tokens, 1);
 }
 
+function sortEntries(a: LearnedPath, b: LearnedPath): number {
+  if (a.path !== b.path) return a.path < b.path ? -1 : 1;
+  if (a.class !== b.class) return a.class < b.class ? -1 : 1;
+  return a.source < b.source ? -1 : a.source > b.source ? 1 : 0;
+}
+
 /** createNoiseLearner returns an in-memory, bounded noise learner. */
 export function createNoiseLearner(opts: NoiseLearnerOptions = {}): NoiseLearner {
   const minSamples = opts.minSamples ?? 20;
@@ -91,99 +163,177 @@ export function createNoiseLearner(opts: NoiseLearnerOptions = {}): NoiseLearner
     throw new DiffError('DIFF_BAD_OPTIONS', 'noise learner: minSamples ≥ 1, 0 < minDifferRatio ≤ 1, bounds ≥ 1');
   }
   const routes = new Map<string, RouteState>();
+  const scopes = new Map<string, ScopeState>();
 
   const isLearned = (t: Tracked): boolean => t.samples >= minSamples && t.differ / t.samples >= minDifferRatio;
+  const isMeasured = (t: Tracked): boolean => t.samples > 0 && t.differ / t.samples >= MEASURED_NOISE_RATIO;
 
   function state(route: string, create: boolean): RouteState | undefined {
     let s = routes.get(route);
     if (s === undefined && create && routes.size < maxRoutes) {
-      s = { paths: new Map(), measured: new Set() };
+      s = { learned: new Map(), measured: new Map(), pairs: { measured: 0, refused: 0 } };
       routes.set(route, s);
     }
     return s;
   }
 
-  function makeRoom(s: RouteState): boolean {
-    if (s.paths.size < maxPaths) return true;
-    // Evict a path already proven not to be noise; keep candidates that may still become noise.
-    for (const [p, t] of s.paths) {
-      if (t.samples >= minSamples && !isLearned(t)) { s.paths.delete(p); return true; }
+  function scope(name: string): ScopeState {
+    let sc = scopes.get(name);
+    if (sc === undefined) {
+      // Bounded like routes: scopes are route or store names from config.
+      if (scopes.size >= maxRoutes) scopes.delete(scopes.keys().next().value as string);
+      sc = { epoch: 0, inStep: true };
+      scopes.set(name, sc);
+    }
+    return sc;
+  }
+
+  function makeRoom(map: Map<string, Tracked>, done: (t: Tracked) => boolean): boolean {
+    if (map.size < maxPaths) return true;
+    // Evict an entry already proven not to be noise; keep candidates that may still become noise.
+    for (const [k, t] of map) {
+      if (done(t)) { map.delete(k); return true; }
     }
     return false;
   }
 
-  function isNoise(route: string, path: string): boolean {
+  function noiseSource(route: string, path: string, cls: DiffClass): 'learned' | 'measured' | undefined {
+    if (isNeverNoise(cls)) return undefined;
     const s = routes.get(route);
-    if (s === undefined) return false;
-    const norm = normalizePath(path);
-    if (s.measured.has(norm)) return true;
-    const t = s.paths.get(norm);
-    return t !== undefined && isLearned(t);
+    if (s === undefined) return undefined;
+    const key = keyOf(normalizePath(path), cls);
+    const m = s.measured.get(key);
+    if (m !== undefined && isMeasured(m)) return 'measured';
+    const t = s.learned.get(key);
+    return t !== undefined && isLearned(t) ? 'learned' : undefined;
+  }
+
+  /** Counts one observation for every tracked entry whose field existed; `hit` are the keys that differed. */
+  function count(map: Map<string, Tracked>, hit: ReadonlySet<string>, seenPaths: ReadonlySet<string>, roots: ObservedRoots | undefined, either: boolean): void {
+    for (const [k, t] of map) {
+      let present = hit.has(k) || seenPaths.has(t.path);
+      if (!present) {
+        // Without roots (or for a root we were not given) count the comparison: it can only slow learning down.
+        const l = roots === undefined ? undefined : presentIn(roots.legacy, t.tokens);
+        const c = roots === undefined ? undefined : presentIn(roots.candidate, t.tokens);
+        present = either ? (l ?? true) || (c ?? true) : (l ?? true) && (c ?? true);
+      }
+      if (!present) continue;
+      t.samples++;
+      if (hit.has(k)) t.differ++;
+    }
+  }
+
+  function measure(route: string, findings: readonly Finding[], roots: ObservedRoots | undefined): void {
+    const s = state(route, true);
+    if (s === undefined) return;
+    s.pairs.measured++;
+    const hit = new Map<string, { path: string; cls: DiffClass }>();
+    const paths = new Set<string>();
+    for (const f of findings) {
+      const path = normalizePath(f.path);
+      paths.add(path);
+      if (!isNeverNoise(f.class)) hit.set(keyOf(path, f.class), { path, cls: f.class });
+    }
+    count(s.measured, new Set(hit.keys()), paths, roots, true);
+    for (const [k, { path, cls }] of hit) {
+      if (s.measured.has(k) || !makeRoom(s.measured, (t) => !isMeasured(t))) continue;
+      s.measured.set(k, { path, cls, samples: 1, differ: 1, tokens: splitPath(path) });
+    }
+  }
+
+  function honoured(route: string, ticket: LegacyPairTicket | undefined): boolean {
+    if (ticket === undefined) {
+      const sc = scopes.get(route);
+      return sc === undefined || (sc.epoch === 0 && sc.inStep);
+    }
+    const sc = scopes.get(ticket.scope);
+    return ticket.route === route && SAFE_METHODS.has(ticket.method) && sc !== undefined && sc.inStep && sc.epoch === ticket.epoch;
   }
 
   return {
     observe(route, findings, roots) {
       const generated = new Set<string>();
       const differing = new Set<string>();
-      // A field that was re-cased or changed type in this comparison is a real difference, whatever its value does.
+      // A field that was re-cased, changed type or went missing in this comparison is a real difference, whatever its value does.
       let structural: Set<string> | undefined;
-      for (const f of findings) if (NEVER_NOISE.has(f.class as DiffClass)) (structural ??= new Set()).add(normalizePath(f.path));
+      for (const f of findings) if (isNeverNoise(f.class)) (structural ??= new Set()).add(normalizePath(f.path));
+      const fresh = new Map<string, { path: string; cls: DiffClass }>();
       for (const f of findings) {
-        if (NEVER_NOISE.has(f.class as DiffClass) || !bothSides(f)) continue;
-        if (structural?.has(normalizePath(f.path)) === true) continue;
-        const norm = normalizePath(f.path);
-        differing.add(norm);
-        if ((f.class === 'value' || f.class === 'header') && looksGenerated(f.legacy) && looksGenerated(f.candidate)) generated.add(norm);
+        if (isNeverNoise(f.class) || !bothSides(f)) continue;
+        const path = normalizePath(f.path);
+        if (structural?.has(path) === true) continue;
+        differing.add(path);
+        if ((f.class === 'value' || f.class === 'header') && looksGenerated(f.legacy) && looksGenerated(f.candidate)) {
+          const k = keyOf(path, f.class);
+          generated.add(k);
+          fresh.set(k, { path, cls: f.class });
+        }
       }
       const s = state(route, generated.size > 0);
       if (s === undefined) return;
-      for (const [p, t] of s.paths) {
-        let present = generated.has(p) || differing.has(p);
-        if (!present) {
-          // Without roots (or for a root we were not given) count the comparison: it can only slow learning down.
-          const l = roots === undefined ? undefined : presentIn(roots.legacy, t.tokens);
-          const c = roots === undefined ? undefined : presentIn(roots.candidate, t.tokens);
-          present = (l ?? true) && (c ?? true);
-        }
-        if (!present) continue;
-        t.samples++;
-        if (generated.has(p)) t.differ++;
-      }
-      for (const p of generated) {
-        if (s.paths.has(p) || !makeRoom(s)) continue;
-        s.paths.set(p, { samples: 1, differ: 1, tokens: splitPath(p) });
+      count(s.learned, generated, differing, roots, false);
+      for (const [k, { path, cls }] of fresh) {
+        if (s.learned.has(k) || !makeRoom(s.learned, (t) => t.samples >= minSamples && !isLearned(t))) continue;
+        s.learned.set(k, { path, cls, samples: 1, differ: 1, tokens: splitPath(path) });
       }
     },
-    observeLegacyPair(route, legacyA, legacyB, compareOpts = {}) {
-      const { findings } = compareResponses(legacyA, legacyB, compareOpts);
-      const s = state(route, findings.length > 0);
-      if (s !== undefined) {
-        for (const f of findings) {
-          if (NEVER_NOISE.has(f.class as DiffClass) || s.measured.size >= maxPaths) continue;
-          s.measured.add(normalizePath(f.path));
-        }
-      }
-      return findings;
+    legacyPairTicket(route, method, scopeName = route) {
+      const upper = method.toUpperCase();
+      if (!SAFE_METHODS.has(upper)) return undefined;
+      const sc = scope(scopeName);
+      return sc.inStep ? { route, scope: scopeName, method: upper, epoch: sc.epoch } : undefined;
     },
-    isNoise,
+    noteWrite(scopeName, writeOpts = {}) {
+      const sc = scope(scopeName);
+      sc.epoch++;
+      if (writeOpts.secondaryInStep !== true) sc.inStep = false;
+    },
+    resyncSecondary(scopeName) {
+      const sc = scope(scopeName);
+      sc.epoch++;
+      sc.inStep = true;
+    },
+    observeLegacyPair(route: string, legacyA: CapturedResponse, legacyB: CapturedResponse, pairOpts: LegacyPairOptions = {}): Finding[] {
+      const { ticket, ...compareOpts } = pairOpts;
+      const cmp = compareResponses(legacyA, legacyB, { ...compareOpts, wantBodies: true });
+      if (!honoured(route, ticket)) {
+        const s = state(route, true);
+        if (s !== undefined) s.pairs.refused++;
+        return cmp.findings;
+      }
+      const roots = cmp.bodies === undefined ? undefined : {
+        legacy: { body: cmp.bodies.legacy, header: legacyA.headers },
+        candidate: { body: cmp.bodies.candidate, header: legacyB.headers },
+      };
+      measure(route, cmp.findings, roots);
+      return cmp.findings;
+    },
+    isNoise(route, path, cls) {
+      return noiseSource(route, path, cls) !== undefined;
+    },
     view(route) {
-      return { isNoise: (path) => isNoise(route, path) };
+      return { noiseSource: (path, cls) => noiseSource(route, path, cls) };
     },
     tracks(route) {
       const s = routes.get(route);
-      return s !== undefined && s.paths.size > 0;
+      return s !== undefined && s.learned.size > 0;
     },
     learned(route) {
       const s = routes.get(route);
       if (s === undefined) return [];
       const out: LearnedPath[] = [];
-      const seen = new Set<string>();
-      for (const [path, t] of s.paths) {
-        seen.add(path);
-        out.push({ path, samples: t.samples, differ: t.differ, measured: s.measured.has(path), noise: isLearned(t) || s.measured.has(path) });
+      for (const t of s.learned.values()) {
+        out.push({ path: t.path, class: t.cls, source: 'learned', samples: t.samples, differ: t.differ, measured: false, noise: isLearned(t) });
       }
-      for (const path of s.measured) if (!seen.has(path)) out.push({ path, samples: 0, differ: 0, measured: true, noise: true });
-      return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      for (const t of s.measured.values()) {
+        out.push({ path: t.path, class: t.cls, source: 'measured', samples: t.samples, differ: t.differ, measured: true, noise: isMeasured(t) });
+      }
+      return out.sort(sortEntries);
+    },
+    legacyPairs(route) {
+      const s = routes.get(route);
+      return s === undefined ? { measured: 0, refused: 0 } : { ...s.pairs };
     },
   };
 }

@@ -4,6 +4,7 @@
  * (one array index) and `**` (any number of segments, none included).
  */
 import { DiffError } from './errors.js';
+import { PLACEHOLDER_SOURCE } from './placeholder.js';
 
 const PLAIN_KEY = /^[^.[\]"\s]+$/;
 
@@ -65,7 +66,7 @@ export function splitPath(path: string): string[] {
 }
 
 const INDEX = /\[\d+\]/g;
-const PLACEHOLDER = /«redacted:[0-9a-f]+»/g;
+const PLACEHOLDER = new RegExp(PLACEHOLDER_SOURCE, 'g');
 
 /** normalizePath replaces array indices by `[*]` and redaction placeholders by `«redacted»`, for per-path counters. */
 export function normalizePath(path: string): string {

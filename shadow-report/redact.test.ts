@@ -21,8 +21,8 @@ describe('createRedactor', () => {
   it('masks secret headers and keeps their shape', () => {
     const r = createRedactor({ key }).begin().request(request());
     assert.ok(isPlaceholder(r.headers['x-pesto-token']));
-    assert.match(String(r.headers.authorization), /^Bearer «redacted:[0-9a-f]{8}»$/);
-    assert.match(String(r.headers.cookie), /^sid=«redacted:[0-9a-f]{8}»; theme=«redacted:[0-9a-f]{8}»$/);
+    assert.match(String(r.headers.authorization), /^Bearer «redacted:string:[0-9a-f]{8}»$/);
+    assert.match(String(r.headers.cookie), /^sid=«redacted:string:[0-9a-f]{8}»; theme=«redacted:string:[0-9a-f]{8}»$/);
     assert.equal(r.headers.accept, 'application/json');
   });
 
@@ -35,13 +35,39 @@ describe('createRedactor', () => {
     assert.equal(body.limit, 100);
   });
 
-  it('masks configured fields too, numbers staying numbers', () => {
+  it('masks configured fields too; a masked number is a string naming its type, never a number', () => {
     const s = createRedactor({ key, fields: ['email', 'pin'] }).begin();
-    const out = s.value({ UserEmail: 'a@b.c', pin: 1234, keep: 1 }) as Record<string, unknown>;
-    assert.ok(isPlaceholder(out.UserEmail));
-    assert.equal(typeof out.pin, 'number');
-    assert.notEqual(out.pin, 1234);
+    const out = s.value({ UserEmail: 'a@b.c', pin: 1234, keep: 1, nested: { pin: 1234 } }) as Record<string, unknown>;
+    assert.match(String(out.UserEmail), /^«redacted:string:[0-9a-f]{8}»$/);
+    assert.match(String(out.pin), /^«redacted:number:[0-9a-f]{8}»$/);
+    assert.ok(isPlaceholder(out.pin));
+    assert.equal((out.nested as Record<string, unknown>).pin, out.pin, 'equal secrets, equal placeholders');
     assert.equal(out.keep, 1);
+  });
+
+  it('recognises typed placeholders and the untyped form of earlier versions, and nothing else', () => {
+    for (const p of ['«redacted:number:3f2a19c0»', '«redacted:string:00ff00ff»', '«redacted:3f2a19c0»']) assert.equal(isPlaceholder(p), true, p);
+    for (const p of ['«redacted:float:3f2a19c0»', 'redacted:string:3f2a19c0', '«redacted:string:XYZ»', 1234]) assert.equal(isPlaceholder(p), false, String(p));
+  });
+
+  it('scrubs a Redis key that is a token, token parts of other keys, and secret fields of Redis values', () => {
+    const token = 'TRIAL-q8ZkP3mW7xN2vB5cL9dR4tY6hJ1gF0sA';
+    const s = createRedactor({ key }).begin();
+    const entries = [
+      { name: 'token', legacyKey: token, newKey: token, legacy: { UserEmail: 'a@b.c', Token: token, MonthlyLimit: 5 }, new: { user_email: 'a@b.c', monthly_limit: 5 } },
+      { name: 'session', legacyKey: `session:${'Zx81kQ0pLm3nB7vC'}x9`, legacy: 'v' },
+    ];
+    s.scanRedis(entries);
+    const findings = s.findings([{ class: 'key-casing', path: `redis.${token}.UserEmail`, legacy: 'UserEmail', candidate: 'user_email', rule: 'redis' }]);
+    const red = s.redis(entries);
+    const out = JSON.stringify([red, findings]);
+    assert.equal(out.includes(token), false);
+    assert.equal(out.includes('Zx81kQ0pLm3nB7vCx9'), false);
+    assert.ok(isPlaceholder(red[0]!.legacyKey));
+    assert.equal(red[0]!.legacyKey, red[0]!.newKey);
+    assert.match(red[1]!.legacyKey!, /^session:«redacted:string:[0-9a-f]{8}»$/);
+    assert.deepEqual((red[0]!.new as Record<string, unknown>), { user_email: 'a@b.c', monthly_limit: 5 });
+    assert.equal(red[0]!.name, 'token');
   });
 
   it('gives equal secrets equal placeholders, and different keys different ones', () => {

@@ -1,27 +1,32 @@
 /**
  * Redaction at capture: secrets become keyed-hash placeholders (HMAC-SHA256) before anything is queued, stored or
- * shown. A placeholder keeps the value's shape (a string stays a string, a number a number) and equal secrets get
- * equal placeholders, so comparisons and counters still work on redacted data.
+ * shown. A placeholder is always a string that names the original JSON type (`«redacted:number:3f2a19c0»`), so a
+ * masked number never reads as real data; equal secrets get equal placeholders, so comparisons and counters still
+ * work on redacted data.
  *
  * Besides secret-named headers and fields, a session remembers every secret VALUE it has seen (the X-Pesto-Token
  * header, a `token` body field…) and scrubs that exact value wherever it shows up later in the same sample: text
- * bodies, Redis key names inside finding paths, object keys, finding values. In Pesto the Redis key IS the token.
+ * bodies, Redis key names inside finding paths, object keys, finding values, the Redis keys and values of a sample.
+ * In Pesto the Redis key IS the token: a key (or a `:`/`/`-separated part of it) that looks like a random token is
+ * itself remembered as a secret.
  */
 import { createHmac } from 'node:crypto';
-import type { CapturedRequest, CapturedResponse, Finding } from './types.js';
+import type { CapturedRequest, CapturedResponse, Finding, RedisSample } from './types.js';
 import { casingKey } from './casing.js';
 import { decodeBody, isJsonContentType } from './body-decode.js';
 import { headerValue } from './headers.js';
 import { splitPath } from './paths.js';
 import { looksRandomToken } from './generated.js';
 import { DiffError } from './errors.js';
+import { formatPlaceholder, isPlaceholder, type PlaceholderType } from './placeholder.js';
+
+export { isPlaceholder, type PlaceholderType } from './placeholder.js';
 
 /** DEFAULT_SECRET_FIELDS are always masked (matched case- and style-insensitively, also as a name suffix: `access_token`). */
 export const DEFAULT_SECRET_FIELDS: readonly string[] = ['password', 'secret', 'token', 'apikey', 'api_key', 'authorization'];
 
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 const X_TOKEN = /^x-(.+-)?token$/i;
-const PLACEHOLDER = /^«redacted:[0-9a-f]{8}»$/;
 /** Shorter values are masked where they stand but not scrubbed elsewhere (too many false hits). */
 const MIN_SCRUB_LENGTH = 4;
 /** Bodies above this are not parsed for redaction; they are replaced by a note. */
@@ -36,30 +41,30 @@ export interface RedactorOptions {
 /** RedactionSession redacts the parts of one sample and remembers the secret values seen so far. */
 export interface RedactionSession {
   /** remember adds a secret value to scrub everywhere in this sample. */
-  remember(secret: string): void;
+  remember(secret: string, type?: PlaceholderType): void;
   /** scanRequest/scanResponse only collect secret values (call them on every part before redacting any). */
   scanRequest(req: CapturedRequest): void;
   scanResponse(res: CapturedResponse): void;
+  /** scanRedis collects secrets from a sample's Redis keys (token-like keys) and values (secret-named fields). */
+  scanRedis(entries: readonly RedisSample[]): void;
   request(req: CapturedRequest): CapturedRequest;
   /** response returns a redacted copy with the body decoded (content-encoding removed). */
   response(res: CapturedResponse): CapturedResponse;
   findings(findings: readonly Finding[]): Finding[];
   value(value: unknown): unknown;
+  /** redis returns redacted copies of a sample's Redis entries: keys scrubbed, values redacted like finding values. */
+  redis(entries: readonly RedisSample[]): RedisSample[];
   text(text: string): string;
 }
 
 /** Redactor masks secrets with keyed-hash placeholders. */
 export interface Redactor {
-  placeholder(secret: string): string;
+  /** placeholder masks one value of the given JSON type (default string). */
+  placeholder(secret: string, type?: PlaceholderType): string;
   isSecretField(name: string): boolean;
   isSecretHeader(name: string): boolean;
   /** begin opens a session for one sample (request, both answers, findings). */
   begin(): RedactionSession;
-}
-
-/** isPlaceholder is true for a string produced by a redactor. */
-export function isPlaceholder(value: unknown): boolean {
-  return typeof value === 'string' && PLACEHOLDER.test(value);
 }
 
 /** createRedactor builds a redactor keyed by `key` (HMAC-SHA256); throws DIFF_BAD_OPTIONS on an empty key. */
@@ -70,8 +75,8 @@ export function createRedactor(opts: RedactorOptions): Redactor {
   const fieldCache = new Map<string, boolean>();
 
   const digest = (secret: string): string => createHmac('sha256', key).update(secret).digest('hex');
-  const placeholder = (secret: string): string => (PLACEHOLDER.test(secret) ? secret : `«redacted:${digest(secret).slice(0, 8)}»`);
-  const numberPlaceholder = (secret: number): number => parseInt(digest(String(secret)).slice(0, 8), 16) % 1_000_000_000;
+  const placeholder = (secret: string, type: PlaceholderType = 'string'): string =>
+    (isPlaceholder(secret) ? secret : formatPlaceholder(type, digest(secret).slice(0, 8)));
 
   function isSecretField(name: string): boolean {
     let hit = fieldCache.get(name);
@@ -87,12 +92,16 @@ export function createRedactor(opts: RedactorOptions): Redactor {
     return SECRET_HEADERS.has(lower) || X_TOKEN.test(lower) || isSecretField(lower);
   }
 
-  return { placeholder, isSecretField, isSecretHeader, begin: () => openSession(placeholder, numberPlaceholder, isSecretField, isSecretHeader) };
+  return { placeholder, isSecretField, isSecretHeader, begin: () => openSession(placeholder, isSecretField, isSecretHeader) };
+}
+
+/** A bare random-looking token of 16+ characters, also behind a short word prefix (`TRIAL-…`, `sk_live_…`). */
+function looksLikeToken(s: string): boolean {
+  return /^[^\s]{16,}$/.test(s) && (looksRandomToken(s) || looksRandomToken(s.replace(/^(?:[A-Za-z]{1,12}[-_:])+/, '')));
 }
 
 function openSession(
-  placeholder: (s: string) => string,
-  numberPlaceholder: (n: number) => number,
+  placeholder: (s: string, type?: PlaceholderType) => string,
   isSecretField: (name: string) => boolean,
   isSecretHeader: (name: string) => boolean,
 ): RedactionSession {
@@ -100,10 +109,10 @@ function openSession(
   const secrets = new Map<string, string>();
   let ordered: [string, string][] | undefined;
 
-  function remember(secret: string): void {
+  function remember(secret: string, type: PlaceholderType = 'string'): void {
     const s = secret.trim();
-    if (s.length < MIN_SCRUB_LENGTH || PLACEHOLDER.test(s) || secrets.has(s)) return;
-    const p = placeholder(s);
+    if (s.length < MIN_SCRUB_LENGTH || isPlaceholder(s) || secrets.has(s)) return;
+    const p = placeholder(s, type);
     secrets.set(s, p);
     const encoded = encodeURIComponent(s);
     if (encoded !== s) secrets.set(encoded, p);
@@ -121,7 +130,7 @@ function openSession(
   // ---- JSON -------------------------------------------------------------------------------------------------
   function scanJson(value: unknown, secret: boolean): void {
     if (typeof value === 'string') { if (secret) remember(value); return; }
-    if (typeof value === 'number') { if (secret) remember(String(value)); return; }
+    if (typeof value === 'number') { if (secret) remember(String(value), 'number'); return; }
     if (value === null || typeof value !== 'object') return;
     if (Array.isArray(value)) { for (const v of value) scanJson(v, secret); return; }
     for (const [k, v] of Object.entries(value)) scanJson(v, secret || isSecretField(k));
@@ -132,7 +141,11 @@ function openSession(
       if (secret) { remember(value); return placeholder(value); }
       return text(value);
     }
-    if (typeof value === 'number') return secret ? numberPlaceholder(value) : value;
+    if (typeof value === 'number') {
+      if (!secret) return value;
+      remember(String(value), 'number');
+      return placeholder(String(value), 'number');
+    }
     if (value === null || typeof value !== 'object') return value;
     if (Array.isArray(value)) return value.map((v) => redactJson(v, secret));
     if (Buffer.isBuffer(value)) return text(value.toString('utf8'));
@@ -246,9 +259,7 @@ function openSession(
     }
     // A text body that is one random-looking token (e.g. a bare `TRIAL-…` token) is itself a secret.
     const trimmed = body.value.trim();
-    if (/^[^\s]{16,}$/.test(trimmed) && (looksRandomToken(trimmed) || looksRandomToken(trimmed.replace(/^(?:[A-Za-z]{1,12}[-_:])+/, '')))) {
-      remember(trimmed);
-    }
+    if (looksLikeToken(trimmed)) remember(trimmed);
     return Buffer.from(text(body.value));
   }
 
@@ -282,6 +293,28 @@ function openSession(
     return out;
   }
 
+  // ---- Redis keys and values -------------------------------------------------------------------------------
+  function scanRedis(entries: readonly RedisSample[]): void {
+    for (const entry of entries) {
+      for (const key of [entry.legacyKey, entry.newKey]) {
+        if (key === undefined) continue;
+        // A key that is a token (`TRIAL-…`), and the token parts of `session:<token>`, `counter/2024-05/<token>`.
+        for (const part of key.split(/[:/|]/)) if (looksLikeToken(part)) remember(part);
+      }
+      if ('legacy' in entry) scanJson(entry.legacy, false);
+      if ('new' in entry) scanJson(entry.new, false);
+    }
+  }
+
+  function redactRedis(entry: RedisSample): RedisSample {
+    const out: RedisSample = { name: text(entry.name) };
+    if (entry.legacyKey !== undefined) out.legacyKey = text(entry.legacyKey);
+    if (entry.newKey !== undefined) out.newKey = text(entry.newKey);
+    if ('legacy' in entry) out.legacy = redactJson(entry.legacy, false);
+    if ('new' in entry) out.new = redactJson(entry.new, false);
+    return out;
+  }
+
   function scanRequest(req: CapturedRequest): void {
     scanHeaders(req.headers);
     scanQuery(req.path);
@@ -297,6 +330,7 @@ function openSession(
     text,
     scanRequest,
     scanResponse,
+    scanRedis,
     request(req) {
       scanRequest(req);
       return {
@@ -320,6 +354,10 @@ function openSession(
     },
     value(value) {
       return redactJson(value, false);
+    },
+    redis(entries) {
+      scanRedis(entries);
+      return entries.map(redactRedis);
     },
   };
 }

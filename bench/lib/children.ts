@@ -27,6 +27,8 @@ export interface ChildOptions {
   cwd?: string;
   /** Where stdout goes: 'ignore' (default), 'pipe' (kept in the tail) or an open file descriptor. */
   stdout?: 'ignore' | 'pipe' | number;
+  /** Flags for node itself (startNode), e.g. --cpu-prof. */
+  nodeFlags?: string[];
 }
 
 /** startChild spawns `command` and registers it for cleanup. */
@@ -65,7 +67,7 @@ export function startChild(name: string, command: string, args: string[], option
 
 /** startNode runs a compiled JavaScript entry point with this Node binary. */
 export function startNode(name: string, script: string, args: string[], options: ChildOptions = {}): Child {
-  return startChild(name, process.execPath, [script, ...args], options);
+  return startChild(name, process.execPath, [...(options.nodeFlags ?? []), script, ...args], options);
 }
 
 /** onCleanup registers work (stopping redis, removing temp dirs) done when the bench ends. */

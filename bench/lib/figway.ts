@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startNode, waitForHttp, type Child } from './children.js';
+import { sleep, startNode, waitForHttp, type Child } from './children.js';
+import { processTree } from './proc.js';
 import { distDir } from './paths.js';
 
 /** cliPath is the compiled figway CLI. */
@@ -25,6 +26,16 @@ export interface FigwayVariant {
   mirror: boolean;
   /** One JSON access line per request, written to /dev/null. */
   accessLog: boolean;
+  /** Gateway processes (figway.yaml `workers`); absent: the single-process default. */
+  workers?: number;
+  /** Redis stores of both sides and a declared key on the route (the "mirroring + Redis" configuration). */
+  redisUrl?: string;
+  /** A compiled figway CLI other than this checkout's (the A/B target figway-b). */
+  cli?: string;
+  /** Write a CPU profile of every figway process into this directory when it exits. */
+  profileDir?: string;
+  /** More node flags (the B build of an A/B). */
+  nodeFlags?: string[];
 }
 
 /** figwayAvailability runs `cli.js --help`; it resolves undefined when the CLI works, else the reason it does not. */
@@ -49,11 +60,12 @@ export function figwayConfig(variant: FigwayVariant): Record<string, unknown> {
       gateway: { host: '127.0.0.1', port: variant.port },
       admin: { enabled: true, host: '127.0.0.1', port: variant.adminPort, tokenEnv: 'FIGWAY_ADMIN_TOKEN' },
     },
+    ...(variant.workers === undefined ? {} : { workers: variant.workers }),
     weightsFile: 'weights.yaml',
     log: variant.accessLog ? { level: 'info', access: true } : { level: 'warn', access: false },
     upstreams: {
-      'up-legacy': { url: variant.legacyUrl, connections: 128 },
-      'up-new': { url: variant.newUrl, connections: 128 },
+      'up-legacy': { url: variant.legacyUrl, connections: 128, ...(variant.redisUrl === undefined ? {} : { redis: { url: `${variant.redisUrl}/1` } }) },
+      'up-new': { url: variant.newUrl, connections: 128, ...(variant.redisUrl === undefined ? {} : { redis: { url: `${variant.redisUrl}/2` } }) },
     },
     routes: [{
       name: 'bench',
@@ -62,6 +74,7 @@ export function figwayConfig(variant: FigwayVariant): Record<string, unknown> {
       new: 'up-new',
       sticky: { header: 'x-client' },
       ...(variant.mirror ? { mirror: { sampleRate: 1, methods: ['GET', 'POST'], sideEffects: 'none' } } : {}),
+      ...(variant.redisUrl === undefined ? {} : { redis: { keys: [{ name: 'client', key: 'bench:{header.x-client}' }] } }),
     }],
   };
 }
@@ -78,11 +91,19 @@ export function writeFigwayFiles(dir: string, variant: FigwayVariant): string {
 /** startFigway writes the variant's files into `dir`, starts figway and waits until it forwards GET /json. */
 export async function startFigway(dir: string, variant: FigwayVariant): Promise<Child> {
   const config = writeFigwayFiles(dir, variant);
-  const child = startNode(`figway (${variant.name})`, cliPath, ['start', '--config', config], {
+  const nodeFlags = [...(variant.nodeFlags ?? []), ...(variant.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', variant.profileDir])];
+  const child = startNode(`figway (${variant.name})`, variant.cli ?? cliPath, ['start', '--config', config], {
+    nodeFlags,
     cwd: dir,
     env: { ...process.env, FIGWAY_ADMIN_TOKEN: 'bench-admin-token', NODE_ENV: 'production' },
     stdout: variant.accessLog ? openSync('/dev/null', 'w') : 'pipe',
   });
   await waitForHttp(child, `http://127.0.0.1:${variant.port}/json`, 15_000);
+  if (variant.workers !== undefined && variant.workers > 1) await waitForWorkers(child, variant.workers);
   return child;
+}
+
+/** waitForWorkers waits (bounded) until the figway primary has all its worker processes, so idle RSS counts them. */
+async function waitForWorkers(child: Child, workers: number): Promise<void> {
+  for (let i = 0; i < 100 && processTree(child.pid).length < workers + 1; i++) await sleep(100);
 }

@@ -1,10 +1,20 @@
 /** The shape of `bench/results/*.json`, and the summary computed from the raw runs. */
 import type { LoadResult, Scenario } from './load.js';
 import type { ServiceMemory } from './services.js';
+import type { DependencyCost } from './deps.js';
+import type { MemoryConfig } from './memory.js';
+import type { ProfileRun } from './profiling.js';
 import { median, ratio } from './stats.js';
 
 /** Names of the targets, in the order they are reported. */
-export const TARGET_ORDER = ['direct', 'thin-undici', 'http-proxy', 'nginx', 'figway', 'figway-mirror', 'figway-access-log'] as const;
+export const TARGET_ORDER = [
+  'direct', 'thin-undici', 'http-proxy', 'nginx', 'figway', 'figway-b', 'figway-workers', 'figway-mirror', 'figway-mirror-b', 'figway-access-log',
+] as const;
+
+/** figwayBaselineOf is the unmirrored figway a variant is compared with: figway-b for the B build, else figway. */
+export function figwayBaselineOf(target: TargetName): TargetName {
+  return target === 'figway-mirror-b' ? 'figway-b' : 'figway';
+}
 
 /** A target name. */
 export type TargetName = (typeof TARGET_ORDER)[number];
@@ -44,7 +54,10 @@ export interface TargetSummary {
   rpsVsDirect: number;
   rpsVsThin: number;
   rpsVsHttpProxy: number;
+  /** req/s against the unmirrored figway of the same build (figwayBaselineOf), same round. */
   rpsVsFigway: number;
+  /** CPU per request against the same baseline (for figway-b: B ÷ A). */
+  cpuVsFigway: number;
   p99VsThin: number;
   cpuVsThin: number;
 }
@@ -92,7 +105,10 @@ export interface BenchResults {
   cores: number;
   clockTicks: number;
   loadGenerator: string;
-  settings: { connections: number; seconds: number; warmupSeconds: number; runWarmupSeconds: number; rounds: number; quick: boolean; deadlineSeconds: number };
+  settings: {
+    connections: number; seconds: number; warmupSeconds: number; runWarmupSeconds: number; rounds: number; quick: boolean; deadlineSeconds: number;
+    workers: number; scenarios: Scenario[]; targets?: string[]; figwayB?: string; figwayBFlags?: string[];
+  };
   truncated: boolean;
   targets: Partial<Record<TargetName, TargetInfo>>;
   runs: RunRecord[];
@@ -100,6 +116,12 @@ export interface BenchResults {
   stalledShadow: StalledShadow;
   /** Memory of the bench's own upstream processes (the direct target's figures). */
   upstreams: Array<{ name: string; idleRssBytes: number; peakRssBytes: number }>;
+  /** Idle and peak RSS of figway per configuration (plain, mirroring, mirroring + Redis). */
+  memoryConfigs: MemoryConfig[];
+  /** RSS of each dependency loaded alone into a bare node. */
+  dependencies: DependencyCost[];
+  /** --profile: CPU profile summaries per figway target and scenario. */
+  profiles: ProfileRun[];
   services: ServiceMemory[];
   comparisons: ComparisonFigures;
   checks: Check[];
@@ -149,7 +171,8 @@ export function summarize(runs: RunRecord[]): BenchResults['summary'] {
         rpsVsDirect: perRoundRatio(ofScenario, target, 'direct', (run) => run.rps),
         rpsVsThin: perRoundRatio(ofScenario, target, 'thin-undici', (run) => run.rps),
         rpsVsHttpProxy: perRoundRatio(ofScenario, target, 'http-proxy', (run) => run.rps),
-        rpsVsFigway: perRoundRatio(ofScenario, target, 'figway', (run) => run.rps),
+        rpsVsFigway: perRoundRatio(ofScenario, target, figwayBaselineOf(target), (run) => run.rps),
+        cpuVsFigway: perRoundRatio(ofScenario, target, figwayBaselineOf(target), (run) => run.cpuUsPerRequest),
         p99VsThin: perRoundRatio(ofScenario, target, 'thin-undici', (run) => run.p99Ms),
         cpuVsThin: perRoundRatio(ofScenario, target, 'thin-undici', (run) => run.cpuUsPerRequest),
       };

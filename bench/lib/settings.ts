@@ -1,4 +1,10 @@
-/** Bench settings from the environment: BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_RUN_WARMUP, BENCH_CONNECTIONS, BENCH_QUICK, BENCH_DEADLINE_SECONDS, BENCH_ACCESS_LOG. */
+/**
+ * Bench settings from the environment (BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_RUN_WARMUP, BENCH_CONNECTIONS,
+ * BENCH_QUICK, BENCH_DEADLINE_SECONDS, BENCH_ACCESS_LOG, BENCH_WORKERS), overridden by command-line flags.
+ */
+import type { BenchArgs } from './args.js';
+import type { Scenario } from './load.js';
+import type { TargetName } from './results.js';
 
 /** The knobs of one bench run. */
 export interface Settings {
@@ -18,6 +24,19 @@ export interface Settings {
   serviceLoadSeconds: number;
   /** Upper bound for the comparison-engine benchmark. */
   compareTimeoutSeconds: number;
+  /** Gateway processes of the figway-workers target. */
+  workers: number;
+  /** Load targets to run (undefined: all). */
+  targets: ReadonlySet<TargetName> | undefined;
+  scenarios: Scenario[];
+  /** Root of a second figway checkout (with dist/) benched as figway-b. */
+  figwayB: string | undefined;
+  /** Node flags of the B build. */
+  figwayBFlags: string[];
+  /** Write CPU profiles of figway per scenario after the rounds. */
+  profile: boolean;
+  /** Skip everything after the load runs. */
+  loadOnly: boolean;
 }
 
 function num(name: string, fallback: number): number {
@@ -28,19 +47,26 @@ function num(name: string, fallback: number): number {
   return value;
 }
 
-/** readSettings reads the environment; BENCH_QUICK=1 gives a ~1 minute smoke run. */
-export function readSettings(): Settings {
-  const quick = process.env.BENCH_QUICK === '1';
+/** readSettings reads the environment, then `args`; BENCH_QUICK=1 (or --quick) gives a ~1 minute smoke run. */
+export function readSettings(args: BenchArgs = { profile: false, loadOnly: false }): Settings {
+  const quick = args.quick ?? process.env.BENCH_QUICK === '1';
   return {
-    connections: Math.round(num('BENCH_CONNECTIONS', 50)),
-    seconds: num('BENCH_SECONDS', quick ? 1.5 : 3),
+    connections: args.connections ?? Math.round(num('BENCH_CONNECTIONS', 50)),
+    seconds: args.seconds ?? num('BENCH_SECONDS', quick ? 1.5 : 3),
     warmupSeconds: num('BENCH_WARMUP', quick ? 0.5 : 1),
     runWarmupSeconds: num('BENCH_RUN_WARMUP', quick ? 0.25 : 0.5),
-    rounds: Math.round(num('BENCH_ROUNDS', quick ? 1 : 3)),
+    rounds: args.rounds ?? Math.round(num('BENCH_ROUNDS', quick ? 1 : 3)),
     quick,
     deadlineSeconds: num('BENCH_DEADLINE_SECONDS', quick ? 120 : 240),
     accessLog: process.env.BENCH_ACCESS_LOG !== undefined ? process.env.BENCH_ACCESS_LOG === '1' : !quick,
     serviceLoadSeconds: quick ? 0.5 : 1.5,
     compareTimeoutSeconds: quick ? 30 : 60,
+    workers: args.workers ?? Math.round(num('BENCH_WORKERS', 2)),
+    targets: args.targets,
+    scenarios: args.scenarios ?? ['GET', 'POST'],
+    figwayB: args.figwayB,
+    figwayBFlags: args.figwayBFlags ?? [],
+    profile: args.profile,
+    loadOnly: args.loadOnly,
   };
 }

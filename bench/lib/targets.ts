@@ -16,7 +16,10 @@ export const DESCRIPTIONS: Record<TargetName, string> = {
   'http-proxy': 'http-proxy with a keep-alive agent (bench/http-proxy-baseline.ts)',
   nginx: 'nginx, one worker, upstream keep-alive, access_log off',
   figway: 'figway: routing, sticky x-client, weight 50, metrics on, no mirroring, logs at warn',
+  'figway-b': 'as figway, from the build given with --figway-b (A/B in the same rounds)',
+  'figway-workers': 'as figway with `workers: N` (node:cluster, one admin listener in the primary)',
   'figway-mirror': 'figway with 100% mirroring (GET+POST, sideEffects none) and JSON comparison, legacy and new on two upstream processes',
+  'figway-mirror-b': 'as figway-mirror, from the build given with --figway-b',
   'figway-access-log': 'figway as "figway" with access logs on, written to /dev/null',
 };
 
@@ -32,9 +35,9 @@ export async function startUpstream(name: string, stall = false): Promise<{ chil
 }
 
 /** startForwarder runs one of the bench's own proxies in front of `upstreamUrl`. */
-export async function startForwarder(name: TargetName, script: string, upstreamUrl: string): Promise<LiveTarget> {
+export async function startForwarder(name: TargetName, script: string, upstreamUrl: string, nodeFlags: string[] = []): Promise<LiveTarget> {
   const port = await freePort();
-  const child = startNode(name, benchDist(script), [], { env: { ...process.env, PORT: String(port), UPSTREAM_URL: upstreamUrl } });
+  const child = startNode(name, benchDist(script), [], { env: { ...process.env, PORT: String(port), UPSTREAM_URL: upstreamUrl }, nodeFlags });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${url}/json`);
   return { name, url, pid: child.pid, child };

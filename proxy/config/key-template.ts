@@ -1,5 +1,5 @@
 /**
- * Redis key templates: `counter/{month}/{keys.token.UserEmail}`. A placeholder may list alternatives separated by `|`;
+ * Redis key templates: `counter/{month}/{keys.token.UserEmail}`, `session:{path.2}`. A placeholder may list alternatives separated by `|`;
  * the first one that can be filled wins. Parsed once at config load; an unparsable template rejects the config.
  */
 
@@ -12,7 +12,9 @@ export type PlaceholderSource =
   | { kind: 'response-text' }
   | { kind: 'response-header'; name: string }
   | { kind: 'key'; key: string; path: string[] }
-  | { kind: 'month' };
+  | { kind: 'month' }
+  | { kind: 'path' }
+  | { kind: 'path-segment'; index: number };
 
 /** TemplatePart is literal text or a placeholder with its alternatives. */
 export type TemplatePart = { literal: string } | { alternatives: PlaceholderSource[] };
@@ -33,6 +35,10 @@ function parsePlaceholder(text: string): PlaceholderSource {
   switch (root) {
     case 'month':
       if (rest.length === 0) return { kind: 'month' };
+      break;
+    case 'path':
+      if (rest.length === 0) return { kind: 'path' };
+      if (rest.length === 1 && /^\d{1,3}$/.test(rest[0]!)) return { kind: 'path-segment', index: Number(rest[0]) };
       break;
     case 'header':
       if (rest.length >= 1) return { kind: 'header', name: rest.join('.').toLowerCase() };
@@ -56,7 +62,7 @@ function parsePlaceholder(text: string): PlaceholderSource {
     default:
       break;
   }
-  throw new Error(`unknown placeholder {${text}}: use header.<name>, query.<name>, body.<field>, response.body.<field>, response.text, response.header.<name>, keys.<name>.<field> or month`);
+  throw new Error(`unknown placeholder {${text}}: use header.<name>, query.<name>, body.<field>, path, path.<N>, response.body.<field>, response.text, response.header.<name>, keys.<name>.<field> or month`);
 }
 
 /** parseKeyTemplate parses a template or throws an Error whose message says what is wrong. */

@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { parseYamlSource, pointerToPath, fieldName, type YamlSource } from './yaml-source.js';
-import { FigwayConfigSchema, UpstreamSchema, WeightsSchema, type FigwayConfig, type WeightsFile } from './schema.js';
+import { FigwayConfigSchema, UpstreamSchema, WeightsSchema, type FigwayConfig, type RampRecord, type WeightsFile } from './schema.js';
 import { parseKeyTemplate } from './key-template.js';
 
 /** Methods a shadow may repeat against production without doubling a write. */
@@ -22,12 +22,20 @@ export interface LoadedConfig {
   config: FigwayConfig;
 }
 
-/** LoadedWeights is a validated weight file: route name → percent on new. */
+/** LoadedWeights is a validated weight file: route name → percent on new, and the ramps' state. */
 export interface LoadedWeights {
   weightsPath: string;
   weights: Map<string, number>;
+  ramps: Map<string, RampRecord>;
   /** The raw text, so a writer can keep comments. */
   text: string;
+  /** False when the file has no `routes:` section (empty, comment-only, or missing): never applied over a good state. */
+  hasRoutes: boolean;
+}
+
+/** emptyWeights is the state of a weights file that does not exist (yet). */
+export function emptyWeights(weightsPath: string): LoadedWeights {
+  return { weightsPath, weights: new Map(), ramps: new Map(), text: '', hasRoutes: false };
 }
 
 async function readText(file: string): Promise<string | ConfigIssue> {
@@ -109,7 +117,7 @@ function semanticIssues(source: YamlSource, config: FigwayConfig): ConfigIssue[]
         issues.push(issueAt(source, 'CONFIG_UNSAFE_MIRROR', ['routes', index, 'mirror', 'methods'],
           `mirroring ${unsafe.join(', ')} would repeat writes against production; set mirror.sideEffects to "isolated" (shadow deployments with their own store) or "none" (the shadow side has no side effects), or mirror only GET/HEAD/OPTIONS`));
       }
-      if (mirror.sideEffects === 'isolated') {
+      if (mirror.sideEffects === 'isolated' || mirror.sideEffects === 'dual') {
         for (const side of ['legacy', 'new'] as const) {
           const upstream = config.upstreams[route[side]];
           if (upstream !== undefined && upstream.shadow === undefined) {
@@ -118,7 +126,9 @@ function semanticIssues(source: YamlSource, config: FigwayConfig): ConfigIssue[]
           }
         }
       }
+      if (mirror.sideEffects === 'dual' && route.redis !== undefined) issues.push(...dualStoreIssues(source, config, route));
     }
+    if (route.ramp !== undefined) issues.push(...rampIssues(source, config, index));
     route.redis?.keys.forEach((key, keyIndex) => {
       try {
         const template = parseKeyTemplate(key.key);
@@ -141,6 +151,28 @@ function semanticIssues(source: YamlSource, config: FigwayConfig): ConfigIssue[]
   if (config.diffStore.kind === 'redis' && config.diffStore.redis === undefined) {
     issues.push(issueAt(source, 'CONFIG_DIFF_STORE_REDIS_MISSING', ['diffStore'], 'diffStore.kind is redis: set diffStore.redis.url'));
   }
+  return issues;
+}
+
+const offStep = (percent: number): boolean => Math.abs(Math.round(percent * 100) - percent * 100) > 1e-6;
+
+function rampIssues(source: YamlSource, config: FigwayConfig, index: number): ConfigIssue[] {
+  const ramp = config.routes[index]!.ramp!;
+  const at = (...path: (string | number)[]): (string | number)[] => ['routes', index, 'ramp', ...path];
+  const issues: ConfigIssue[] = [];
+  ramp.steps.forEach((step, stepIndex) => {
+    if (offStep(step)) issues.push(issueAt(source, 'CONFIG_BAD_RAMP', at('steps', stepIndex), `step ${step} is not in steps of 0.01`));
+    else if (stepIndex > 0 && step <= ramp.steps[stepIndex - 1]!) {
+      issues.push(issueAt(source, 'CONFIG_BAD_RAMP', at('steps', stepIndex), `steps must rise: ${step} follows ${ramp.steps[stepIndex - 1]}`));
+    }
+  });
+  ramp.approvalBefore.forEach((step, approvalIndex) => {
+    if (!ramp.steps.includes(step)) issues.push(issueAt(source, 'CONFIG_BAD_RAMP', at('approvalBefore', approvalIndex), `${step} is not one of the steps (${ramp.steps.join(', ')})`));
+  });
+  ramp.gates.promql.forEach((gate, gateIndex) => {
+    if (gate.max === undefined && gate.min === undefined) issues.push(issueAt(source, 'CONFIG_BAD_RAMP', at('gates', 'promql', gateIndex), `gate "${gate.name}" needs max or min`));
+    if (config.prometheus === undefined) issues.push(issueAt(source, 'CONFIG_PROMETHEUS_MISSING', at('gates', 'promql', gateIndex), `gate "${gate.name}" queries Prometheus: set prometheus.url`));
+  });
   return issues;
 }
 
@@ -172,19 +204,28 @@ export function parseWeightsText(weightsPath: string, text: string, routeNames: 
   if (issues.length > 0) throw new ConfigError(issues);
   const weightsFile = value as WeightsFile;
   const weights = new Map<string, number>();
+  const unknown = (section: string, route: string): ConfigIssue => issueAt(source, 'CONFIG_UNKNOWN_ROUTE', [section, route],
+    `route "${route}" does not exist in the configuration (routes: ${[...routeNames].join(', ')})`);
   for (const [route, weight] of Object.entries(weightsFile.routes)) {
     if (!routeNames.has(route)) {
-      issues.push(issueAt(source, 'CONFIG_UNKNOWN_ROUTE', ['routes', route], `route "${route}" does not exist in the configuration (routes: ${[...routeNames].join(', ')})`));
+      issues.push(unknown('routes', route));
       continue;
     }
-    if (Math.abs(Math.round(weight * 100) - weight * 100) > 1e-6) {
+    if (offStep(weight)) {
       issues.push(issueAt(source, 'CONFIG_SCHEMA', ['routes', route], `weight ${weight} is not in steps of 0.01`));
       continue;
     }
     weights.set(route, Math.round(weight * 100) / 100);
   }
+  const ramps = new Map<string, RampRecord>();
+  for (const [route, ramp] of Object.entries(weightsFile.ramps ?? {})) {
+    if (!routeNames.has(route)) issues.push(unknown('ramps', route));
+    else ramps.set(route, ramp);
+  }
   if (issues.length > 0) throw new ConfigError(issues);
-  return { weightsPath, weights, text };
+  const raw = source.value;
+  const hasRoutes = raw !== null && typeof raw === 'object' && Object.prototype.hasOwnProperty.call(raw, 'routes');
+  return { weightsPath, weights, ramps, text, hasRoutes };
 }
 
 /** loadConfigFiles reads and validates figway.yaml and the weight file it names. A missing weight file means all weights 0. */
@@ -197,14 +238,17 @@ export async function loadConfigFiles(configPath: string): Promise<{ loaded: Loa
   return { loaded, weights };
 }
 
-/** loadWeightsFile reads the weight file of `loaded`; a file that does not exist yet gives every route weight 0. */
+/**
+ * loadWeightsFile reads the weight file of `loaded`; a file that does not exist gives the empty state (hasRoutes
+ * false), which the ConfigManager applies only when there is no last good state to keep (see weights-guard.ts).
+ */
 export async function loadWeightsFile(loaded: LoadedConfig): Promise<LoadedWeights> {
   const routeNames = new Set(loaded.config.routes.map((route) => route.name));
   let text: string;
   try {
     text = await readFile(loaded.weightsPath, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { weightsPath: loaded.weightsPath, weights: new Map(), text: '' };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyWeights(loaded.weightsPath);
     throw new ConfigError([{ code: 'CONFIG_READ', file: loaded.weightsPath, field: '', message: (error as Error).message }]);
   }
   return parseWeightsText(loaded.weightsPath, text, routeNames);
@@ -220,4 +264,69 @@ export function adminTokenFrom(config: FigwayConfig, env: NodeJS.ProcessEnv): st
     };
   }
   return token;
+}
+
+/** AdminToken is one named admin token; the name is who acted in the audit log. */
+export interface AdminToken {
+  name: string;
+  token: string;
+}
+
+/**
+ * adminTokensFrom reads every admin token: `tokenEnv` as the token named `admin` (when set, or when no other token is
+ * named) and each `tokens` entry. Returns the issues when a named variable is unset or short, or two tokens share a name.
+ */
+export function adminTokensFrom(config: FigwayConfig, env: NodeJS.ProcessEnv): AdminToken[] | ConfigIssue[] {
+  const admin = config.listeners.admin;
+  const tokens: AdminToken[] = [];
+  const issues: ConfigIssue[] = [];
+  const primary = env[admin.tokenEnv];
+  if (primary !== undefined && primary !== '' || admin.tokens.length === 0) {
+    const token = adminTokenFrom(config, env);
+    if (typeof token === 'string') tokens.push({ name: 'admin', token });
+    else issues.push(token);
+  }
+  admin.tokens.forEach((entry, index) => {
+    const value = env[entry.env];
+    const field = `listeners.admin.tokens[${index}]`;
+    if (value === undefined || value.length < 16) {
+      issues.push({ code: 'CONFIG_ADMIN_TOKEN_MISSING', file: 'environment', field: `${field}.env`, message: `set ${entry.env} to a token of at least 16 characters (admin token "${entry.name}")` });
+    } else if (tokens.some((other) => other.name === entry.name)) {
+      issues.push({ code: 'CONFIG_SCHEMA', file: 'configuration', field: `${field}.name`, message: `admin token name "${entry.name}" is used twice ("admin" is the name of tokenEnv's token)` });
+    } else {
+      tokens.push({ name: entry.name, token: value });
+    }
+  });
+  return issues.length > 0 ? issues : tokens;
+}
+
+/**
+ * dualStoreIssues: dual mirroring compares two shadow stores that figway seeds, watches and clears, so each side needs
+ * its own shadow store, distinct from the other side's and from every production store, and a production store to
+ * seed from.
+ */
+function dualStoreIssues(source: YamlSource, config: FigwayConfig, route: FigwayConfig['routes'][number]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const production = new Set(Object.values(config.upstreams).flatMap((upstream) => (upstream.redis === undefined ? [] : [upstream.redis.url])));
+  const shadowStores: string[] = [];
+  for (const side of ['legacy', 'new'] as const) {
+    const upstream = config.upstreams[route[side]];
+    if (upstream?.shadow === undefined) continue;
+    const shadowStore = upstream.shadow.redis?.url;
+    if (upstream.redis === undefined || shadowStore === undefined) {
+      issues.push(issueAt(source, 'CONFIG_SHADOW_DEPLOYMENT_MISSING', ['upstreams', route[side]],
+        `route "${route.name}" compares Redis writes of dual shadows, so upstream "${route[side]}" needs redis.url (seeded from) and shadow.redis.url (its shadow's own store)`));
+      continue;
+    }
+    if (production.has(shadowStore)) {
+      issues.push(issueAt(source, 'CONFIG_SHADOW_STORE_SHARED', ['upstreams', route[side], 'shadow', 'redis', 'url'],
+        `the shadow store of upstream "${route[side]}" is also a production store: figway writes and clears shadow stores, never production`));
+    }
+    shadowStores.push(shadowStore);
+  }
+  if (shadowStores.length === 2 && shadowStores[0] === shadowStores[1]) {
+    issues.push(issueAt(source, 'CONFIG_SHADOW_STORE_SHARED', ['upstreams', route.new, 'shadow', 'redis', 'url'],
+      `route "${route.name}" mirrors to both sides' shadows, so they need two different shadow stores (a logical database each is enough)`));
+  }
+  return issues;
 }

@@ -77,22 +77,32 @@ export function upstreamRequestHeaders(rawHeaders: readonly string[], facts: For
   return out;
 }
 
-/** clientResponseHeaders filters an upstream's raw response headers (Buffers from undici) for the client. */
+/**
+ * clientResponseHeaders filters an upstream's raw response headers (Buffers from undici) for the client. Each name is
+ * decoded once; headers named in Connection (rare) are removed in a second pass over the result.
+ */
 export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
   const out: string[] = [];
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toString('latin1').toLowerCase() === 'connection') {
-      named ??= new Set();
-      for (const token of raw[i + 1]!.toString('latin1').split(',')) named.add(token.trim().toLowerCase());
-    }
-  }
-  for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
-    if (isHopByHop(name.toLowerCase(), named)) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'connection') {
+      for (const token of raw[i + 1]!.toString('latin1').split(',')) {
+        const trimmed = token.trim().toLowerCase();
+        if (trimmed !== 'close' && trimmed !== 'keep-alive' && trimmed !== '') (named ??= new Set()).add(trimmed);
+      }
+      continue;
+    }
+    if (isHopByHop(lower, undefined)) continue;
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
-  return out;
+  if (named === undefined) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) {
+    if (!named.has(out[i]!.toLowerCase())) kept.push(out[i]!, out[i + 1]!);
+  }
+  return kept;
 }
 
 /**

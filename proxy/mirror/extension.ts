@@ -1,58 +1,40 @@
 /**
- * The mirror extension: for sampled requests on routes with `mirror`, it captures the primary exchange, sends a copy
- * to the other side (or its shadow deployment) after the client has its answer, compares the two answers (and,
- * through a SideEffectChecker, what each side wrote to Redis) and records the evidence. Nothing here can touch the
- * client's answer: the shadow starts after the primary response has ended, and every failure becomes a counted record.
+ * The mirror extension: for sampled requests on routes with `mirror`, it captures the primary exchange and, once the
+ * client has its answer, hands a shadow job to the route's lane (lane.ts): a copy goes to the other side (or its
+ * shadow deployment, or — dual — to both sides' shadow deployments), the answers are compared (and, through a
+ * SideEffectChecker, what the sides wrote to Redis) and the evidence is recorded. Nothing here can touch the client's
+ * answer: shadows start after the primary response has ended.
+ *
+ * Accounting: every sampled request ends exactly once, as a comparison (figway_comparisons_total, whatever its
+ * result) or as a drop with its reason (figway_shadow_dropped_total), so coverage = comparisons ÷ sampled.
  */
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
+import { Gauge, type Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
+import { registerDiffApi } from '../../shadow-report/api.js';
 import type { Logger } from 'pino';
 import type { ExchangeContext, ExchangeObserver, GatewayPlugin } from '../gateway.js';
-import type { CompiledRoute, RuntimeSnapshot, UpstreamTarget } from '../runtime.js';
+import type { RuntimeSnapshot, UpstreamTarget } from '../runtime.js';
 import type { FigwayExtension } from '../main.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { DiffStoreConfig } from '../config/schema.js';
+import type { DiffStoreConfig, MirrorConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/schema.js';
 import { createCounterSampler } from './sampler.js';
+import { createLane, createResourceTable, type Lane, type LaneStats } from './lane.js';
+import type { RedisSampleEntry, SideEffectAnswers, SideEffectChecker, SideEffectPreparation } from './side-effects.js';
 import { sendShadow, type ShadowResult } from './shadow-request.js';
 import { ResponseCapture } from './response-capture.js';
 import {
   createComparator, createComparisonMetrics, createMemoryDiffStore, createNoiseLearner, createRedactor, createRedisDiffStore,
   type Comparator, type ComparisonMetrics, type DiffStore, type NoiseLearner, type Redactor,
 } from '../../shadow-report/index.js';
+import { SAFE_METHODS, type LegacyPairTicket } from '../../shadow-report/noise-learner.js';
 import type { CapturedRequest, CapturedResponse, Finding, Side } from '../../shadow-report/types.js';
 
-/** SideEffectRequest is the mirrored request as key templates over the request body (`{body.token}`) need it. */
-export interface SideEffectRequest {
-  method: string;
-  path: string;
-  body: Buffer;
-}
+export type { SideEffectChecker } from './side-effects.js';
 
-/** SideEffectHandle compares what the two sides wrote for one mirrored request. */
-export interface SideEffectHandle {
-  /**
-   * compare reads the declared keys after both answers; findings are legacy-vs-new. null means concurrent traffic
-   * changed what the shadow was seeded with: the whole comparison is dropped (the checker counts why).
-   */
-  compare(primary: { side: Side; response: CapturedResponse }, shadow: { side: Side; response: CapturedResponse }, request?: SideEffectRequest): Promise<Finding[] | null>;
-  /** beforeShadow runs after the primary answered, right before the shadow request (reads the primary's writes, seeds the shadow store); false: do not send it. */
-  beforeShadow?(request: SideEffectRequest, primary: { side: Side; response: CapturedResponse }): Promise<boolean>;
-  /** release frees what prepare took (connections, locks) when no comparison happens. */
-  release(): void;
-}
 
-/** SideEffectChecker prepares a mirrored request's stores before it is forwarded (seeding the shadow store). */
-export interface SideEffectChecker {
-  /** applies tells whether a route declares side effects worth preparing for. */
-  applies(route: CompiledRoute): boolean;
-  /** prepare is awaited before the primary is forwarded; it must bound its own time and resolve undefined to skip. */
-  prepare(context: ExchangeContext, shadowTarget: 'shadow-deployment' | 'other-side'): Promise<SideEffectHandle | undefined>;
-  /** observeLive lets Mode 2 (no mirror) look at live exchanges; returns an observer or undefined. */
-  observeLive?(context: ExchangeContext): ExchangeObserver | undefined | Promise<ExchangeObserver | undefined>;
-  close(): Promise<void>;
-}
 
 /** MirrorExtensionOptions inject the clock-free parts tests want to control. */
 export interface MirrorExtensionOptions {
@@ -65,7 +47,7 @@ export interface MirrorExtensionOptions {
 
 interface RouteState {
   sample: () => boolean;
-  inFlight: number;
+  lane: Lane;
   comparator: Comparator;
   secondaryLegacy: Pool | undefined;
   mirrorSignature: string;
@@ -90,17 +72,65 @@ function createStore(config: DiffStoreConfig, logger: Logger): DiffStore {
   return createMemoryDiffStore({ samplesPerClass: config.samplesPerClass });
 }
 
+function laneBounds(mirror: MirrorConfig): { maxActive: number; maxQueued: number; maxQueuedBytes: number; maxWaitMs: number } {
+  return { maxActive: mirror.maxInFlight, maxQueued: mirror.maxQueued, maxQueuedBytes: mirror.maxQueuedBytes, maxWaitMs: mirror.maxQueueWaitMs };
+}
+
+/** registerLaneGauges exposes each route's shadow lane (running, waiting, bytes held) so saturation shows before drops do. */
+function registerLaneGauges(registry: Registry, routes: ReadonlyMap<string, RouteState>): void {
+  const gauges: Array<[string, string, (stats: LaneStats) => number]> = [
+    ['figway_shadow_lane_active', 'Shadow comparisons running now, per route.', (stats) => stats.active],
+    ['figway_shadow_lane_queued', 'Sampled requests waiting in the shadow lane, per route.', (stats) => stats.queued],
+    ['figway_shadow_lane_queued_bytes', 'Bytes held by waiting samples, per route.', (stats) => stats.queuedBytes],
+  ];
+  for (const [name, help, read] of gauges) {
+    if (registry.getSingleMetric(name) !== undefined) continue;
+    new Gauge({
+      name, help, labelNames: ['route'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [route, state] of routes) this.set({ route }, read(state.lane.stats()));
+      },
+    });
+  }
+}
+
+/** MirrorExtension is the extension plus what figway's wiring and tests reach into. */
+export interface MirrorExtension extends FigwayExtension {
+  store(): DiffStore | undefined;
+  learner: NoiseLearner;
+  /** idle resolves when every lane is empty (every sampled request that finished has been compared or dropped). */
+  idle(): Promise<void>;
+}
+
 /** createMirrorExtension builds the extension; its store is created from the first applied configuration. */
-export function createMirrorExtension(options: MirrorExtensionOptions): FigwayExtension & { store(): DiffStore | undefined; learner: NoiseLearner } {
+export function createMirrorExtension(options: MirrorExtensionOptions): MirrorExtension {
   const { logger } = options;
   const comparisonMetrics: ComparisonMetrics = createComparisonMetrics(options.metrics.registry);
   const key = options.redactionKey ?? (process.env.FIGWAY_REDACTION_KEY ? Buffer.from(process.env.FIGWAY_REDACTION_KEY) : randomBytes(32));
   const learner = createNoiseLearner({ minSamples: DEFAULTS.noiseMinSamples, minDifferRatio: DEFAULTS.noiseMinDifferRatio });
   const redactors = new Map<string, Redactor>();
   const routes = new Map<string, RouteState>();
+  // Lanes of routes that share a shadow store must not run comparisons on the same keys at once.
+  const resources = createResourceTable();
   let store: DiffStore | undefined;
   let storeSignature = '';
   const sideEffects = options.sideEffects;
+
+  registerLaneGauges(options.metrics.registry, routes);
+
+  // Every sampled request ends as exactly one comparison (the comparator records it) or one drop, counted here in
+  // the metrics and in the diff store alike, so /metrics and /api/diffs always agree on coverage.
+  const account = {
+    sampled(route: string): void {
+      comparisonMetrics.sampled(route);
+      void store?.sampled(route);
+    },
+    dropped(route: string, reason: string): void {
+      comparisonMetrics.dropped(route, reason);
+      void store?.dropped(route, reason);
+    },
+  };
 
   function redactorFor(fields: readonly string[]): Redactor {
     const signature = fields.join('\u0000');
@@ -120,6 +150,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
       storeSignature = signature;
       void previous?.close();
     }
+    comparisonMetrics.init(snapshot.routes.filter((route) => route.observed).map((route) => route.name));
     const seen = new Set<string>();
     for (const route of snapshot.routes) {
       const mirror = route.config.mirror;
@@ -130,163 +161,229 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
       const existing = routes.get(route.name);
       if (existing !== undefined && existing.mirrorSignature === mirrorSignature) continue;
       void existing?.secondaryLegacy?.close();
+      // The lane outlives a reload: samples already waiting keep their place.
+      const lane = existing?.lane ?? createLane({ ...laneBounds(mirror), resources });
+      if (existing !== undefined) lane.resize(laneBounds(mirror));
       routes.set(route.name, {
         sample: createCounterSampler(mirror.sampleRate),
-        inFlight: existing?.inFlight ?? 0,
+        lane,
         comparator: createComparator({ compare, redactor: redactorFor(compare.redact), learner, store: store!, metrics: comparisonMetrics }),
         secondaryLegacy: compare.secondaryLegacy === undefined ? undefined : new Pool(new URL(compare.secondaryLegacy).origin, { connections: 16 }),
         mirrorSignature,
       });
     }
     for (const name of [...routes.keys()]) {
-      if (!seen.has(name)) {
-        void routes.get(name)!.secondaryLegacy?.close();
-        routes.delete(name);
-      }
+      if (seen.has(name)) continue;
+      const state = routes.get(name)!;
+      routes.delete(name);
+      void state.secondaryLegacy?.close();
+      void state.lane.close();
     }
   }
+
+  const live = (context: ExchangeContext): ExchangeObserver | undefined | Promise<ExchangeObserver | undefined> => sideEffects?.observeLive?.(context);
 
   const plugin: GatewayPlugin = {
     observe(context) {
       const route = context.route;
       const mirror = route.config.mirror;
       const state = routes.get(route.name);
-      if (mirror === undefined || state === undefined) return sideEffects?.observeLive?.(context);
-      // A request that is not mirrored may still be a live (Mode 2) Redis check.
-      if (!mirror.methods.includes(context.method)) return sideEffects?.observeLive?.(context);
+      if (mirror === undefined || state === undefined) return live(context);
+      // A write reached the route: the secondary legacy instance no longer holds the same state (tickets void).
+      if (state.secondaryLegacy !== undefined && !SAFE_METHODS.has(context.method)) learner.noteWrite(route.name);
+      // A request that is not mirrored may still be a live (Mode 2) Redis check, or announce its writes.
+      if (!mirror.methods.includes(context.method) || !state.sample()) return live(context);
+      account.sampled(route.name);
+      // Taken before the primary runs: the pair is only comparable if no write reaches legacy in between.
+      const ticket = state.secondaryLegacy === undefined ? undefined : learner.legacyPairTicket(route.name, context.method);
       const contentLength = Number(context.req.headers['content-length'] ?? 0);
       if (contentLength > mirror.maxBodyBytes) {
-        comparisonMetrics.dropped(route.name, 'body-too-large');
-        return sideEffects?.observeLive?.(context);
+        account.dropped(route.name, 'body-too-large');
+        return live(context);
       }
-      if (!state.sample()) return sideEffects?.observeLive?.(context);
-      if (state.inFlight >= mirror.maxInFlight) {
-        comparisonMetrics.dropped(route.name, 'in-flight-cap');
-        // Not mirrored, but it still writes: the Redis checker must know, or overlapping comparisons would be falsified.
-        return sideEffects?.observeLive?.(context);
-      }
-      state.inFlight++;
-      const isolated = mirror.sideEffects === 'isolated';
-      if (sideEffects !== undefined && sideEffects.applies(route)) {
-        // An isolated shadow answers from its own store: unless that store was seeded for this request, its answer
-        // would differ for reasons that are not regressions, so an unprepared request is not mirrored at all.
-        // prepare() counts its own skip reasons (snapshot timeout, store down); only a rejection is counted here.
-        const unprepared = (reason?: string): ExchangeObserver | undefined | Promise<ExchangeObserver | undefined> => {
-          if (!isolated) return createObserver(context, state, undefined);
-          state.inFlight--;
-          if (reason !== undefined) comparisonMetrics.dropped(route.name, reason);
-          return sideEffects.observeLive?.(context);
-        };
-        return sideEffects.prepare(context, isolated ? 'shadow-deployment' : 'other-side').then(
-          (handle) => (handle === undefined ? unprepared() : createObserver(context, state, handle)),
-          (error: unknown) => {
-            logger.warn({ err: error, route: route.name }, 'side-effect preparation failed');
-            return unprepared('shadow-store-not-seeded');
-          },
-        );
-      }
-      return createObserver(context, state, undefined);
+      const checker = sideEffects !== undefined && sideEffects.applies(route) ? sideEffects : undefined;
+      if (checker === undefined) return createObserver(context, state, undefined, undefined, ticket);
+      return prepared(context, state, checker, ticket);
     },
   };
 
-  function createObserver(context: ExchangeContext, state: RouteState, handle: SideEffectHandle | undefined): ExchangeObserver {
+  /**
+   * prepared readies a sampled request's side-effect comparison before the primary is forwarded: its body is read
+   * first when keys are named by it, then the checker snapshots the keys' state. An isolated or dual shadow answers
+   * from its own store, so a request whose store state could not be captured is not mirrored (its drop is counted).
+   */
+  async function prepared(context: ExchangeContext, state: RouteState, checker: SideEffectChecker, ticket: LegacyPairTicket | undefined): Promise<ExchangeObserver | undefined> {
+    const route = context.route;
+    const mirror = route.config.mirror!;
+    let body: Buffer | undefined = context.hasBody ? undefined : Buffer.alloc(0);
+    if (context.hasBody && checker.readsBody(route)) {
+      const read = await context.readBody(mirror.maxBodyBytes);
+      if (read === undefined) {
+        account.dropped(route.name, 'client-closed');
+        return undefined;
+      }
+      if (!read.complete) {
+        account.dropped(route.name, 'body-too-large');
+        return live(context);
+      }
+      body = Buffer.concat(read.chunks);
+    }
+    let preparation: SideEffectPreparation | string;
+    try {
+      preparation = await checker.prepare(context, body);
+    } catch (error) {
+      logger.warn({ err: error, route: route.name }, 'side-effect preparation failed');
+      preparation = 'shadow-store-not-seeded';
+    }
+    if (typeof preparation === 'string') {
+      account.dropped(route.name, preparation);
+      return live(context);
+    }
+    return createObserver(context, state, preparation, body, ticket);
+  }
+
+  function createObserver(
+    context: ExchangeContext, state: RouteState, preparation: SideEffectPreparation | undefined, knownBody: Buffer | undefined, ticket: LegacyPairTicket | undefined,
+  ): ExchangeObserver {
     const route = context.route;
     const mirror = route.config.mirror!;
     const compareLimit = route.config.compare.maxBodyBytes;
-    let requestBody: Buffer | undefined | null = null; // null: not yet known
+    let requestBody: Buffer | undefined | null = knownBody ?? null; // null: not yet known
     const capture = new ResponseCapture(compareLimit, context.selection.side);
-    let released = false;
-    const release = (reason: string | undefined): void => {
-      if (released) return;
-      released = true;
-      state.inFlight--;
-      if (reason !== undefined) {
-        comparisonMetrics.dropped(route.name, reason);
-        handle?.release();
-      }
+    let settled = false;
+    const drop = (reason: string): void => {
+      if (settled) return;
+      settled = true;
+      account.dropped(route.name, reason);
+      void preparation?.release();
     };
     return {
-      requestBodyLimit: mirror.maxBodyBytes,
+      ...(knownBody === undefined ? { requestBodyLimit: mirror.maxBodyBytes } : {}),
       onRequestBody(body) {
-        requestBody = body;
+        if (knownBody === undefined) requestBody = body;
       },
       onResponseStart: (statusCode, rawHeaders, side) => capture.start(statusCode, rawHeaders, side),
       onResponseData: (chunk) => capture.data(chunk),
       onResponseEnd() {
         if (requestBody === null || requestBody === undefined) {
-          release(requestBody === undefined ? 'body-too-large' : 'body-incomplete');
+          drop(requestBody === undefined ? 'body-too-large' : 'body-incomplete');
           return;
         }
-        void runShadow(context, state, requestBody, capture.side, capture.response(), handle).finally(() => release(undefined));
+        if (settled) return;
+        settled = true;
+        const body = requestBody;
+        const primary = capture.response();
+        const servedBy = capture.side;
+        state.lane.submit({
+          resources: preparation?.resources ?? [],
+          bytes: body.length + primary.body.length + (preparation?.bytes ?? 0),
+          run: () => runShadow(context, state, body, servedBy, primary, preparation, ticket),
+          drop: (reason) => {
+            account.dropped(route.name, reason);
+            void preparation?.release();
+          },
+        });
       },
       onAbort(reason) {
-        release(reason === 'client-closed' ? 'client-closed' : 'primary-failed');
+        drop(reason === 'client-closed' ? 'client-closed' : 'primary-failed');
       },
     };
   }
 
+  /** shadowTargetsOf names where the copies go: both shadow deployments (dual), the other side's shadow deployment (isolated) or the other side. */
+  function shadowTargetsOf(context: ExchangeContext, servedBy: Side): Partial<Record<Side, UpstreamTarget>> | undefined {
+    const route = context.route;
+    const mode = route.config.mirror!.sideEffects;
+    const other: Side = servedBy === 'new' ? 'legacy' : 'new';
+    if (mode === 'dual') {
+      const { legacy, new: candidate } = route.shadowTargets;
+      return legacy === undefined || candidate === undefined ? undefined : { legacy, new: candidate };
+    }
+    const target = mode === 'isolated' ? route.shadowTargets[other] : route.targets[other];
+    return target === undefined ? undefined : { [other]: target };
+  }
+
   async function runShadow(
-    context: ExchangeContext, state: RouteState, body: Buffer, servedBy: Side, primary: CapturedResponse, handle: SideEffectHandle | undefined,
+    context: ExchangeContext, state: RouteState, body: Buffer, servedBy: Side, primary: CapturedResponse, preparation: SideEffectPreparation | undefined,
+    ticket: LegacyPairTicket | undefined,
   ): Promise<void> {
     const route = context.route;
     const mirror = route.config.mirror!;
-    const shadowSide: Side = servedBy === 'new' ? 'legacy' : 'new';
-    const target: UpstreamTarget | undefined = mirror.sideEffects === 'isolated' ? route.shadowTargets[shadowSide] : route.targets[shadowSide];
-    if (target === undefined) {
-      comparisonMetrics.dropped(route.name, 'no-shadow-target');
-      handle?.release();
-      return;
-    }
-    const request: CapturedRequest = { method: context.method, path: context.target, headers: flatToRecord(context.headers), body };
-    const shadowHeaders = [...context.headers, DEFAULTS.shadowHeader, '1'];
-    if (handle?.beforeShadow !== undefined && servedBy === context.selection.side) {
-      let prepared = false;
-      try {
-        prepared = await handle.beforeShadow({ method: context.method, path: context.target, body }, { side: servedBy, response: primary });
-      } catch (error) {
-        logger.warn({ err: error, route: route.name }, 'shadow store preparation failed');
-      }
-      if (!prepared && mirror.sideEffects === 'isolated') {
-        // Its store was not seeded for this request (or another comparison owns its keys): a shadow sent now would
-        // write into that comparison's state and answer from the wrong one. The checker counted why.
-        handle.release();
+    try {
+      const targets = shadowTargetsOf(context, servedBy);
+      if (targets === undefined) {
+        account.dropped(route.name, 'no-shadow-target');
         return;
       }
-    }
-    const result: ShadowResult = await sendShadow({
-      target, method: context.method, path: context.target, headers: shadowHeaders, body,
-      timeoutMs: mirror.timeoutMs, maxBodyBytes: route.config.compare.maxBodyBytes,
-    });
-    let extraFindings: Finding[] | undefined;
-    if (handle !== undefined) {
-      if ('response' in result && servedBy === context.selection.side) {
+      const sideRequest = { method: context.method, path: context.target, body };
+      if (preparation !== undefined) {
+        let ready: true | string;
         try {
-          const found = await handle.compare({ side: servedBy, response: primary }, { side: shadowSide, response: result.response }, { method: context.method, path: context.target, body });
-          if (found === null) return;
-          extraFindings = found;
+          ready = await preparation.beforeShadow({ side: servedBy, response: primary }, sideRequest);
         } catch (error) {
-          logger.warn({ err: error, route: route.name }, 'Redis comparison failed');
+          logger.warn({ err: error, route: route.name }, 'shadow store preparation failed');
+          ready = 'shadow-store-not-seeded';
         }
-      } else {
-        handle.release();
+        if (ready !== true) {
+          // Its store was not seeded for this request: a shadow sent now would answer from the wrong state.
+          account.dropped(route.name, ready);
+          return;
+        }
       }
-    }
-    await state.comparator.compare({
-      route: route.name,
-      request,
-      primary: { side: servedBy, response: primary },
-      shadow: 'response' in result
-        ? { side: shadowSide, response: result.response, durationSeconds: result.durationSeconds }
-        : { side: shadowSide, error: result.error, durationSeconds: result.durationSeconds },
-      ...(extraFindings === undefined ? {} : { extraFindings }),
-    });
-    if (state.secondaryLegacy !== undefined && (context.method === 'GET' || context.method === 'HEAD')) {
-      await measureLegacyNoise(context, state.secondaryLegacy, servedBy === 'legacy' ? primary : 'response' in result ? result.response : undefined);
+      const shadowHeaders = [...context.headers, DEFAULTS.shadowHeader, '1'];
+      const sides = Object.keys(targets) as Side[];
+      const results = await Promise.all(sides.map((side) => sendShadow({
+        target: targets[side]!, method: context.method, path: context.target, headers: shadowHeaders, body,
+        timeoutMs: mirror.timeoutMs, maxBodyBytes: route.config.compare.maxBodyBytes,
+      })));
+      const answerOf = new Map<Side, ShadowResult>(sides.map((side, index) => [side, results[index]!]));
+      // The two answers compared: both shadows (dual), or the primary's and the other side's shadow.
+      const dual = sides.length === 2;
+      const first: { side: Side; result: ShadowResult } = dual
+        ? { side: servedBy, result: answerOf.get(servedBy)! }
+        : { side: servedBy, result: { response: primary, durationSeconds: 0 } };
+      const secondSide: Side = servedBy === 'new' ? 'legacy' : 'new';
+      const second = { side: secondSide, result: answerOf.get(secondSide)! };
+      let extraFindings: Finding[] | undefined;
+      let redisValues: RedisSampleEntry[] | undefined;
+      if (preparation !== undefined && 'response' in first.result && 'response' in second.result) {
+        const answers = { [first.side]: first.result.response, [second.side]: second.result.response } as SideEffectAnswers;
+        const outcome = await preparation.compare(answers, sideRequest);
+        if (typeof outcome === 'string') {
+          account.dropped(route.name, outcome);
+          return;
+        }
+        extraFindings = outcome.findings;
+        redisValues = outcome.values;
+      }
+      const request: CapturedRequest = { method: context.method, path: context.target, headers: flatToRecord(context.headers), body };
+      const answer = (entry: { side: Side; result: ShadowResult }) => ('response' in entry.result
+        ? { side: entry.side, response: entry.result.response, ...(dual || entry.side !== servedBy ? { durationSeconds: entry.result.durationSeconds } : {}) }
+        : { side: entry.side, error: entry.result.error, durationSeconds: entry.result.durationSeconds });
+      await state.comparator.compare({
+        route: route.name,
+        request,
+        primary: answer(first),
+        shadow: answer(second),
+        ...(extraFindings === undefined ? {} : { extraFindings }),
+        ...(redisValues === undefined ? {} : { redis: redisValues }),
+      });
+      // Diffy's noise baseline: a second legacy instance asked the same question, only while its state can match.
+      if (state.secondaryLegacy !== undefined && ticket !== undefined) {
+        const legacyAnswer = servedBy === 'legacy' ? primary : 'response' in second.result ? second.result.response : undefined;
+        await measureLegacyNoise(context, state.secondaryLegacy, legacyAnswer, ticket);
+      }
+    } catch (error) {
+      // A bug here must not lose the sample silently.
+      logger.error({ err: error, route: route.name }, 'shadow comparison failed');
+      account.dropped(route.name, 'internal-error');
+    } finally {
+      await preparation?.release();
     }
   }
 
   /** Diffy's method: ask a second legacy instance the same idempotent question; what differs between the two is noise. */
-  async function measureLegacyNoise(context: ExchangeContext, pool: Pool, legacyAnswer: CapturedResponse | undefined): Promise<void> {
+  async function measureLegacyNoise(context: ExchangeContext, pool: Pool, legacyAnswer: CapturedResponse | undefined, ticket: LegacyPairTicket): Promise<void> {
     if (legacyAnswer === undefined) return;
     const route = context.route;
     const secondary: UpstreamTarget = { name: 'secondary-legacy', origin: '', basePath: new URL(route.config.compare.secondaryLegacy!).pathname.replace(/\/$/, ''), pool: pool as unknown as UpstreamTarget['pool'] };
@@ -294,20 +391,10 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
       target: secondary, method: context.method, path: context.target, headers: [...context.headers, DEFAULTS.shadowHeader, '1'], body: Buffer.alloc(0),
       timeoutMs: route.config.mirror!.timeoutMs, maxBodyBytes: route.config.compare.maxBodyBytes,
     });
-    if ('response' in result) learner.observeLegacyPair(route.name, legacyAnswer, result.response, route.config.compare);
+    if ('response' in result) learner.observeLegacyPair(route.name, legacyAnswer, result.response, { ...route.config.compare, ticket });
   }
 
-  const admin = (app: FastifyInstance): void => {
-    app.get('/api/diffs', async () => ({ routes: store === undefined ? [] : await store.summaries() }));
-    app.get<{ Params: { route: string }; Querystring: { class?: string; limit?: string } }>('/api/diffs/:route/samples', async (request) => {
-      const limit = Math.min(200, Math.max(1, Number(request.query.limit ?? 20) || 20));
-      const samples = store === undefined ? [] : await store.samples(request.params.route, {
-        ...(request.query.class === undefined ? {} : { class: request.query.class }), limit,
-      });
-      return { route: request.params.route, samples };
-    });
-    app.get<{ Params: { route: string } }>('/api/diffs/:route/noise', async (request) => ({ route: request.params.route, learned: learner.learned(request.params.route) }));
-  };
+  const admin = (app: FastifyInstance): void => registerDiffApi(app, { store: () => store, learner });
 
   return {
     plugin,
@@ -315,7 +402,11 @@ export function createMirrorExtension(options: MirrorExtensionOptions): FigwayEx
     applied,
     learner,
     store: () => store,
+    async idle() {
+      await Promise.all([...routes.values()].map((state) => state.lane.idle()));
+    },
     async close() {
+      await Promise.allSettled([...routes.values()].map((state) => state.lane.close()));
       for (const state of routes.values()) await state.secondaryLegacy?.close();
       await sideEffects?.close();
       await store?.close();

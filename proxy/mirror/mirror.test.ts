@@ -70,7 +70,7 @@ before(async () => {
     },
     routes: [
       { name: 'sampled', match: { pathPrefix: '/sampled' }, legacy: 'legacy', new: 'new', mirror: { sampleRate: 0.1 } },
-      { name: 'capped', match: { pathPrefix: '/capped' }, legacy: 'legacy', new: 'new', mirror: { maxInFlight: 4, timeoutMs: 60_000 } },
+      { name: 'capped', match: { pathPrefix: '/capped' }, legacy: 'legacy', new: 'new', mirror: { maxInFlight: 4, maxQueued: 16, timeoutMs: 60_000 } },
       { name: 'faults', match: { pathPrefix: '/faults' }, legacy: 'legacy', new: 'new', mirror: { timeoutMs: 300 } },
       { name: 'down', match: { pathPrefix: '/down' }, legacy: 'legacy', new: 'down', mirror: { timeoutMs: 300 }, failover: false },
       {
@@ -149,7 +149,7 @@ test('the primary answer is byte-identical whatever the shadow does', async () =
   assert.ok(faults.errors >= 3, JSON.stringify(faults));
 });
 
-test('beyond maxInFlight shadows are dropped and counted, never queued, and memory stays flat', async () => {
+test('beyond maxInFlight shadows wait in the lane up to maxQueued; the rest are dropped and counted, and memory stays flat', async () => {
   shadowMode = 'hang';
   shadowSeen = 0;
   const before = process.memoryUsage().rss;
@@ -160,8 +160,9 @@ test('beyond maxInFlight shadows are dropped and counted, never queued, and memo
   await settle(() => shadowSeen >= 4);
   assert.equal(shadowSeen, 4, 'only maxInFlight shadows reach the stalled upstream');
   const metrics = await admin('/metrics');
-  const dropped = Number(/figway_shadow_dropped_total\{route="capped",reason="in-flight-cap"\} (\d+)/.exec(metrics)?.[1]);
-  assert.equal(dropped, 1000 - 4);
+  const count = (pattern: RegExp): number => Number(pattern.exec(metrics)?.[1]);
+  assert.equal(count(/figway_shadow_sampled_total\{route="capped"\} (\d+)/), 1000);
+  assert.equal(count(/figway_shadow_dropped_total\{route="capped",reason="queue-full"\} (\d+)/), 1000 - 4 - 16, 'running and waiting ones are not dropped');
   const grownMb = (process.memoryUsage().rss - before) / 1024 / 1024;
   assert.ok(grownMb < 40, `RSS grew ${grownMb.toFixed(1)} MB`);
   shadowMode = 'ok';

@@ -19,8 +19,9 @@ function ttlSeconds(state: KeyState & { exists: true }): number | string {
 }
 
 /** compareKeyStates compares one declared key across the two sides (legacy first). */
-export function compareKeyStates(name: string, legacy: KeyState, candidate: KeyState, ttlToleranceSeconds: number, arrayKeys?: Readonly<Record<string, string>>): Finding[] {
-  const path = `redis.${name}`;
+export function compareKeyStates(
+  name: string, legacy: KeyState, candidate: KeyState, ttlToleranceSeconds: number, arrayKeys?: Readonly<Record<string, string>>, path = `redis.${name}`,
+): Finding[] {
   if (!legacy.exists && !candidate.exists) return [];
   if (legacy.exists && !candidate.exists) return [{ class: 'redis-missing-key', path, legacy: legacy.value, rule: REDIS_RULE }];
   if (!legacy.exists && candidate.exists) return [{ class: 'redis-extra-key', path, candidate: candidate.value, rule: REDIS_RULE }];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseKeyTemplate } from '../config/key-template.js';
-import { evaluateTemplate, monthOf, type TemplateInput } from './template-eval.js';
+import { evaluateTemplate, monthOf, pathOf, pathSegment, type TemplateInput } from './template-eval.js';
 
 const NOW = Date.UTC(2024, 0, 31, 23, 59, 59);
 
@@ -61,4 +61,21 @@ test('{keys.token.UserEmail} finds the field in any casing, so a re-cased record
   assert.equal(evaluateTemplate(template, input({ keyValues: ambiguous })), undefined, 'ambiguous folds fail');
   // Request bodies stay exact: a client's field name is part of the contract being compared.
   assert.equal(evaluateTemplate(parseKeyTemplate('{body.Token}'), input()), undefined);
+});
+
+test('{path} is the request path without the query, {path.N} its N-th segment (0-based)', () => {
+  const at = (target: string) => input({ path: pathOf(target) });
+  assert.equal(evaluateTemplate(parseKeyTemplate('seen:{path}'), at('/api/users/42?x=1')), 'seen:/api/users/42');
+  assert.equal(evaluateTemplate(parseKeyTemplate('session:{path.2}'), at('/api/users/42')), 'session:42');
+  assert.equal(evaluateTemplate(parseKeyTemplate('{path.0}:{path.1}'), at('/api/users/')), 'api:users');
+  assert.equal(evaluateTemplate(parseKeyTemplate('session:{path.3}'), at('/api/users/42')), undefined, 'no such segment');
+  assert.equal(evaluateTemplate(parseKeyTemplate('session:{path.9|header.x-pesto-token}'), at('/a')), 'session:tok-123');
+  assert.equal(evaluateTemplate(parseKeyTemplate('{path}'), input()), undefined, 'no path given');
+  assert.equal(pathSegment('/a/b', 1), 'b');
+});
+
+test('path placeholders parse; anything else after path is refused', () => {
+  assert.deepEqual(parseKeyTemplate('{path}').parts, [{ alternatives: [{ kind: 'path' }] }]);
+  assert.deepEqual(parseKeyTemplate('{path.0}').parts, [{ alternatives: [{ kind: 'path-segment', index: 0 }] }]);
+  for (const bad of ['{path.x}', '{path.-1}', '{path.1.2}']) assert.throws(() => parseKeyTemplate(bad), /unknown placeholder/, bad);
 });

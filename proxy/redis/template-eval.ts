@@ -20,6 +20,8 @@ export interface TemplateInput {
   keyValues: ReadonlyMap<string, unknown>;
   /** Epoch milliseconds, for {month}. */
   now: number;
+  /** The request path without the query (`pathOf(target)`), for {path} and {path.N}; absent: those cannot be filled. */
+  path?: string;
 }
 
 /** Placeholder values longer than this are not used as key parts (a whole document is never a key). */
@@ -93,6 +95,8 @@ function headerOf(headers: Readonly<Record<string, string | string[] | undefined
 function fill(source: PlaceholderSource, input: TemplateInput): string | undefined {
   switch (source.kind) {
     case 'month': return monthOf(input.now);
+    case 'path': return input.path;
+    case 'path-segment': return input.path === undefined ? undefined : pathSegment(input.path, source.index);
     case 'header': return headerOf(input.headers, source.name);
     case 'query': return input.query.get(source.name) ?? undefined;
     case 'body': return scalar(fieldAt(input.requestJson, source.path, false));
@@ -123,6 +127,22 @@ export function evaluateTemplate(template: KeyTemplate, input: TemplateInput): s
     out += value;
   }
   return out === '' ? undefined : out;
+}
+
+/** pathOf returns the path of a request target without its query (`/a/b?c=1` → `/a/b`). */
+export function pathOf(target: string): string {
+  const index = target.indexOf('?');
+  return index === -1 ? target : target.slice(0, index);
+}
+
+/** pathSegment returns the N-th non-empty segment (0-based) of a path: `/api/users/42`, 2 → `42`. */
+export function pathSegment(path: string, index: number): string | undefined {
+  let seen = 0;
+  for (const segment of path.split('/')) {
+    if (segment === '') continue;
+    if (seen++ === index) return segment;
+  }
+  return undefined;
 }
 
 /** headersFromFlat turns the gateway's flat [name, value, …] header list into a lower-case record (first value wins). */

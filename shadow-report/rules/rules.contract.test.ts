@@ -89,6 +89,14 @@ describe('headers rule', () => {
     const b: CapturedResponse = { status: 200, headers: { 'Content-Type': 'application/json', 'x-other': 'b' }, body: Buffer.alloc(0) };
     assert.deepEqual(rule.run(a, b, ctx()), [{ class: 'header', path: 'header.x-version', legacy: '1', rule: 'headers' }]);
   });
+  it('compares every header but the transport ones and date with *, plus the ones named explicitly', () => {
+    const a: CapturedResponse = { status: 200, headers: { 'content-type': 'application/json', date: 'Mon, 01 Jan 2024 00:00:00 GMT', 'content-length': '10', connection: 'keep-alive, x-hop', 'x-hop': '1', 'transfer-encoding': 'chunked', server: 'kestrel', etag: '"a"' }, body: Buffer.alloc(0) };
+    const b: CapturedResponse = { status: 200, headers: { 'Content-Type': 'application/json', date: 'Tue, 02 Jan 2024 00:00:00 GMT', 'content-length': '12', 'content-encoding': 'gzip', 'x-hop': '2', server: 'axum', 'cache-control': 'no-store' }, body: Buffer.alloc(0) };
+    const paths = (names: string[]): string[] => rule.run(a, b, { options: { headers: names }, skip() {} }).map((f) => f.path);
+    assert.deepEqual(paths(['*']), ['header.cache-control', 'header.etag', 'header.server']);
+    assert.deepEqual(paths(['*', 'Content-Length']), ['header.cache-control', 'header.content-length', 'header.etag', 'header.server']);
+    assert.deepEqual(paths(['server']), ['header.server']);
+  });
   it('joins repeated header values before comparing', () => {
     const a: CapturedResponse = { status: 200, headers: { 'x-version': ['1', '2'] }, body: Buffer.alloc(0) };
     const b: CapturedResponse = { status: 200, headers: { 'x-version': '1, 2' }, body: Buffer.alloc(0) };

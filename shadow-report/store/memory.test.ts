@@ -4,7 +4,7 @@ import { createMemoryDiffStore } from './memory.js';
 import { record, runStoreContract } from './store.case.js';
 
 describe('memory diff store', () => {
-  runStoreContract(async ({ samplesPerClass }) => createMemoryDiffStore({ samplesPerClass }));
+  runStoreContract(async (bounds) => createMemoryDiffStore(bounds));
 
   it('caps the number of distinct paths counted per route', async () => {
     const store = createMemoryDiffStore({ maxPathsPerRoute: 5 });
