@@ -30,6 +30,23 @@ describe('createComparator', () => {
     assert.equal((await store.summaries())[0]?.matches, 1);
   });
 
+  it('only counts a comparison the store would not keep as a sample: nothing of it is redacted or copied', async () => {
+    const store = createMemoryDiffStore({ samplesPerClass: 1 });
+    const comparator = createComparator({ compare: {}, redactor, store, now: () => 5_000 });
+    const differ = () => comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({ a: 1 }) }, shadow: { side: 'new', response: json({ a: 2 }) } });
+    const kept = await differ();
+    assert.equal(kept.legacy?.status, 200, 'the first fills the bucket: a full sample');
+    const counted = await differ();
+    assert.deepEqual([counted.result, counted.request, counted.legacy, counted.candidate], ['differ', undefined, undefined, undefined]);
+    assert.deepEqual(counted.findings.map((f) => f.path), ['body.a'], 'findings are still judged and counted');
+    const failed = await comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout' } });
+    const alsoFailed = await comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout' } });
+    assert.ok(failed.request !== undefined && alsoFailed.request === undefined);
+    const [summary] = await store.summaries();
+    assert.deepEqual([summary?.differ, summary?.errors], [2, 2]);
+    assert.equal((await store.samples('r', { limit: 10 })).length, 2, 'one sample per bucket (value, error)');
+  });
+
   it('records a missing shadow answer as an error with DIFF_SHADOW_FAILED', async () => {
     const rec = await createComparator({ compare: {}, redactor }).compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout after 2000 ms' } });
     assert.deepEqual([rec.result, rec.error?.code], ['error', 'DIFF_SHADOW_FAILED']);

@@ -179,9 +179,18 @@ export interface RouteSummary {
   acceptedByPath: Record<string, number>;
 }
 
+/** RecordOptions: `sample: false` counts a record without keeping it as a sample (it carries no redacted parts). */
+export interface RecordOptions { sample?: boolean }
+
 /** DiffStore keeps comparison evidence: counters per route and bounded redacted samples. `record` never throws. */
 export interface DiffStore {
-  record(rec: ComparisonRecord): Promise<void>;
+  record(rec: ComparisonRecord, options?: RecordOptions): Promise<void>;
+  /**
+   * keeps tells whether a record in these sample buckets would be kept as a sample now (a bucket not yet full, or
+   * whose newest sample is older than SAMPLE_REFRESH_MS). A caller that gets false records it with `sample: false`
+   * and need not redact or build the sample parts: most comparisons only add to the counters.
+   */
+  keeps?(route: string, buckets: readonly string[], at: number): boolean;
   summaries(): Promise<RouteSummary[]>;
   samples(route: string, opts?: { class?: string; limit?: number }): Promise<Sample[]>;
   close(): Promise<void>;

@@ -2,9 +2,24 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryDiffStore } from './memory.js';
 import { record, runStoreContract } from './store.case.js';
+import { SAMPLE_REFRESH_MS } from './record.js';
 
 describe('memory diff store', () => {
   runStoreContract(async ({ samplesPerClass }) => createMemoryDiffStore({ samplesPerClass }));
+
+  it('keeps samples until a bucket is full, then one per SAMPLE_REFRESH_MS; sample: false only counts', async () => {
+    const store = createMemoryDiffStore({ samplesPerClass: 2 });
+    const differ = (at: number) => record('r', 'differ', [{ class: 'value', path: 'body.v', rule: 'body', verdict: 'unexpected' }], at);
+    assert.equal(store.keeps!('r', ['value'], 1000), true);
+    await store.record(differ(1000));
+    await store.record(differ(1001));
+    assert.equal(store.keeps!('r', ['value'], 1002), false, 'full and refreshed just now');
+    assert.equal(store.keeps!('r', ['value', 'type'], 1002), true, 'another bucket still has room');
+    await store.record(differ(1002), { sample: false });
+    assert.equal((await store.samples('r', { class: 'value' })).length, 2);
+    assert.equal((await store.summaries())[0]?.differ, 3, 'counted all the same');
+    assert.equal(store.keeps!('r', ['value'], 1001 + SAMPLE_REFRESH_MS), true, 'a refresh is due');
+  });
 
   it('caps the number of distinct paths counted per route', async () => {
     const store = createMemoryDiffStore({ maxPathsPerRoute: 5 });

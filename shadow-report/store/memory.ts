@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ComparisonRecord, DiffStore, RouteSummary, Sample } from '../types.js';
 import { DiffError } from '../errors.js';
-import { applyCount, counterDelta, emptySummary, sampleBuckets, storable } from './record.js';
+import { applyCount, counterDelta, createSampleGate, emptySummary, sampleBuckets, storable } from './record.js';
 
 /** MemoryDiffStoreOptions bounds a memory store. Defaults: 50 samples per class, 200 paths per map, 1000 routes. */
 export interface MemoryDiffStoreOptions {
@@ -27,9 +27,11 @@ export function createMemoryDiffStore(opts: MemoryDiffStoreOptions = {}): DiffSt
   const maxRoutes = opts.maxRoutes ?? 1000;
   if (!(samplesPerClass >= 1 && maxPaths >= 1 && maxRoutes >= 1)) throw new DiffError('DIFF_BAD_OPTIONS', 'memory store bounds must be ≥ 1');
   const routes = new Map<string, RouteEntry>();
+  const gate = createSampleGate(samplesPerClass);
 
   return {
-    async record(rec) {
+    keeps: (route, buckets, at) => gate.keeps(route, buckets, at),
+    async record(rec, options = {}) {
       let entry = routes.get(rec.route);
       if (entry === undefined) {
         if (routes.size >= maxRoutes) return;
@@ -42,7 +44,8 @@ export function createMemoryDiffStore(opts: MemoryDiffStoreOptions = {}): DiffSt
       for (const [p, n] of d.noisePaths) addPath(entry.summary.noiseByPath, p, n, maxPaths);
       for (const [p, n] of d.acceptedPaths) addPath(entry.summary.acceptedByPath, p, n, maxPaths);
       const buckets = sampleBuckets(rec);
-      if (buckets.length === 0) return;
+      if (buckets.length === 0 || options.sample === false) return;
+      gate.kept(rec.route, buckets, rec.at);
       const kept = storable(rec);
       const id = randomUUID();
       for (const bucket of buckets) {

@@ -13,6 +13,38 @@ const VALUE_OBJECT_KEYS = 50;
 const VALUE_DEPTH = 8;
 /** SAMPLE_REDIS_ENTRIES bounds the Redis keys a stored sample shows. */
 export const SAMPLE_REDIS_ENTRIES = 20;
+/** SAMPLE_REFRESH_MS: once a bucket holds its samplesPerClass samples, at most one new sample per bucket per this interval. */
+export const SAMPLE_REFRESH_MS = 1_000;
+
+/** SampleGate decides which records a store keeps as samples (per route and bucket: fill up, then refresh slowly). */
+export interface SampleGate {
+  keeps(route: string, buckets: readonly string[], at: number): boolean;
+  /** kept notes that a sample was kept in these buckets. */
+  kept(route: string, buckets: readonly string[], at: number): void;
+}
+
+/** createSampleGate bounds sample keeping: every record until a bucket is full, then one per refreshMs. */
+export function createSampleGate(samplesPerClass: number, refreshMs = SAMPLE_REFRESH_MS): SampleGate {
+  const buckets = new Map<string, { count: number; lastAt: number }>();
+  const keyOf = (route: string, bucket: string): string => `${route}\u0000${bucket}`;
+  return {
+    keeps(route, names, at) {
+      for (const bucket of names) {
+        const state = buckets.get(keyOf(route, bucket));
+        if (state === undefined || state.count < samplesPerClass || at - state.lastAt >= refreshMs || at < state.lastAt) return true;
+      }
+      return false;
+    },
+    kept(route, names, at) {
+      for (const bucket of names) {
+        const key = keyOf(route, bucket);
+        const state = buckets.get(key);
+        if (state === undefined) buckets.set(key, { count: 1, lastAt: at });
+        else { state.count = Math.min(samplesPerClass, state.count + 1); state.lastAt = at; }
+      }
+    },
+  };
+}
 
 /** CounterDelta lists the increments one record makes: plain counters and per-path counters. */
 export interface CounterDelta {

@@ -9,9 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { ComparisonRecord, DiffStore, RouteSummary, Sample } from '../types.js';
+import type { ComparisonRecord, DiffStore, RecordOptions, RouteSummary, Sample } from '../types.js';
 import { DiffError } from '../errors.js';
-import { applyCount, counterDelta, emptySummary, sampleBuckets, storable } from './record.js';
+import { applyCount, counterDelta, createSampleGate, emptySummary, sampleBuckets, storable } from './record.js';
 
 /** RedisDiffStoreOptions: where and how much. Defaults: 10 000 events, 50 samples per class, 200 paths, 200 ms timeout. */
 export interface RedisDiffStoreOptions {
@@ -100,8 +100,12 @@ export function createRedisDiffStore(opts: RedisDiffStoreOptions): RedisDiffStor
     return out;
   }
 
+  // Per instance: instances sharing the store each keep at most their share of fresh samples.
+  const gate = createSampleGate(samplesPerClass);
+
   return {
-    async record(rec: ComparisonRecord) {
+    keeps: (route: string, buckets: readonly string[], at: number) => gate.keeps(route, buckets, at),
+    async record(rec: ComparisonRecord, options: RecordOptions = {}) {
       if (closed) return;
       try {
         const d = counterDelta(rec);
@@ -115,7 +119,11 @@ export function createRedisDiffStore(opts: RedisDiffStoreOptions): RedisDiffStor
           p.eval(CAPPED_HINCRBY, 1, k.paths(rec.route, verdict), ...args);
         }
         const buckets = sampleBuckets(rec);
-        if (buckets.length > 0) {
+        if (buckets.length > 0 && options.sample === false) {
+          p.xadd(k.events, 'MAXLEN', '~', streamMaxLen, '*', 'route', rec.route, 'result', rec.result, 'at', String(rec.at),
+            'buckets', buckets.join(','), 'id', '');
+        } else if (buckets.length > 0) {
+          gate.kept(rec.route, buckets, rec.at);
           const kept = storable(rec);
           const id = randomUUID();
           p.sadd(k.buckets(rec.route), ...buckets);
