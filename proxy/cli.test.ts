@@ -129,9 +129,11 @@ const ENTRY_POINTS: [string, string[]][] = [
   ['figway weights set', [CLI, 'weights', 'set']],
   ['figway weights show', [CLI, 'weights', 'show']],
   ['figway traffic', [CLI, 'traffic']],
+  ['figway report', [CLI, 'report']],
   ['npm run demo', [join(DIST, 'scripts', 'demo.js')]],
   ['npm run bench', [join(DIST, 'bench', 'run.js')]],
   ['npm run schema', [join(DIST, 'scripts', 'generate-schema.js')]],
+  ['npm run screenshots', [join(DIST, 'scripts', 'screenshots.js')]],
 ];
 
 test('every verb and script answers --help and --version, and a bad flag with one line and exit 2', async () => {

@@ -26,10 +26,14 @@ export const PROXY_ERRORS = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export const ADMIN_ERRORS = {
-  ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid admin bearer token is required.' },
+  ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid admin bearer token (or a dashboard session) is required.' },
+  ADMIN_CSRF: { status: 403, message: 'Refused: a state-changing request made with the dashboard session needs the X-Figway-CSRF header from GET /api/session and must come from the dashboard itself.' },
   ADMIN_NOT_FOUND: { status: 404, message: 'No such admin resource.' },
   ADMIN_BAD_WEIGHT: { status: 400, message: 'The weight edit was rejected.' },
+  ADMIN_BAD_ACCEPT: { status: 400, message: 'The accepted-difference edit was rejected; nothing was written.' },
   ADMIN_BAD_REQUEST: { status: 400, message: 'The request does not match the API schema; nothing was changed.' },
+  ADMIN_RAMP_CONFLICT: { status: 409, message: 'The ramp action is not allowed in the ramp\'s state; nothing was changed.' },
+  ADMIN_RAMP_UNAVAILABLE: { status: 503, message: 'The ramp cannot act now (the shared Redis is unreachable); nothing was changed.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Configuration error codes; their messages are built per occurrence (file, line, field). */

@@ -134,6 +134,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private abortUpstream: ((reason?: Error) => void) | undefined;
   private resumeUpstream: (() => void) | undefined;
   private responded = false;
+  /** The upstream error that cut the answer after its headers, if one did. */
+  private truncatedBy: string | undefined;
   private finished = false;
   private failedOver = false;
   private status = 0;
@@ -289,9 +291,12 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.responded) {
-      // Headers are out: the only honest signal left is to cut the connection.
+      // Headers are out: the only honest signal left is to cut the connection. The client saw a status (often 200)
+      // and then a reset, so the answer is counted and logged as an error, not as that status.
       this.observer?.onAbort(code);
       this.res.destroy(error);
+      this.gateway.metrics.truncated(this.route.name, this.side);
+      this.truncatedBy = code;
       this.finish();
       return;
     }
@@ -322,7 +327,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     this.finished = true;
     this.res.off('drain', this.onDrain);
-    this.gateway.requestDone(this.route.name, this.side, this.status, this.started, this.context);
+    this.gateway.requestDone(this.route.name, this.side, this.status, this.started, this.context, this.truncatedBy);
   }
 }
 
@@ -347,7 +352,6 @@ class GatewayCore {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     this.inFlight++;
-    this.metrics.inFlight.inc();
     (res as ResponseWithExchange)[kCore] = this;
     res.on('close', onResponseClose);
     const snapshot = this.options.snapshot();
@@ -423,6 +427,7 @@ class GatewayCore {
       }),
     };
     const exchange = new Exchange(this, req, res, route, context, started);
+    this.metrics.requestStarted(route.name);
 
     const plugins = this.options.plugins;
     if (plugins === undefined || plugins.length === 0 || !route.observed) {
@@ -458,14 +463,18 @@ class GatewayCore {
   /** responseClosed accounts a closed client response (one shared listener, no closure per request). */
   responseClosed(): void {
     this.inFlight--;
-    this.metrics.inFlight.dec();
     if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  requestDone(route: string, side: Side, status: number, started: number, context: ExchangeContext): void {
+  requestDone(route: string, side: Side, status: number, started: number, context: ExchangeContext, truncatedBy?: string): void {
     const seconds = (performance.now() - started) / 1000;
     this.metrics.observeRequest(route, side, status, seconds);
-    if (this.options.accessLog) {
+    if (truncatedBy !== undefined) {
+      this.logger.warn({
+        route, side, status, error: truncatedBy, truncated: true, durationMs: Math.round(seconds * 1e6) / 1e3, requestId: context.requestId,
+        method: context.method, path: context.target.split('?', 1)[0],
+      }, 'answer cut mid-body: the upstream failed after its headers');
+    } else if (this.options.accessLog) {
       this.logger.info({
         route, side, status, durationMs: Math.round(seconds * 1e6) / 1e3, requestId: context.requestId,
         method: context.method, path: context.target.split('?', 1)[0], reason: context.selection.reason,

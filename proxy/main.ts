@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createConfigManager, type ConfigManager } from './config/manager.js';
-import { adminTokenFrom } from './config/load.js';
-import { ConfigError } from './errors.js';
+import { adminTokensFrom, type AdminToken } from './config/load.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import { createGateway, type Gateway, type GatewayPlugin } from './gateway.js';
 import { createAdminServer, type AdminModule } from './admin.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
@@ -24,6 +24,8 @@ export interface FigwayExtension {
   admin?: AdminModule;
   /** Called whenever a new snapshot is applied (also the first). */
   applied?(snapshot: RuntimeSnapshot): void;
+  /** Called once the configuration is loaded, before the listeners open, except in a worker (the ramp controller starts here). */
+  start?(): void | Promise<void>;
   /** Awaited after the first snapshot, before serving (an extension that loads its code on demand). */
   ready?(): Promise<void>;
   close?(): Promise<void>;
@@ -58,6 +60,8 @@ export interface ExtensionContext {
   manager: () => ConfigManager;
   audit: AuditLog;
   events: FigwayEvents;
+  /** The clock (epoch ms). */
+  now: () => number;
 }
 
 /** RunningFigway is a started instance. */
@@ -84,12 +88,13 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
   let managerRef: ConfigManager | undefined;
   const events = createFigwayEvents();
   // The audit log writes through whichever logger is current (the configured one replaces the default below).
-  const audit = createAuditLog({ logger: () => logger, ...(options.now === undefined ? {} : { now: options.now }) });
+  const now = options.now ?? Date.now;
+  const audit = createAuditLog({ logger: () => logger, now });
   audit.on('entry', (entry) => events.emit('audit', entry));
   // Whatever is opened is closed again if the start fails, so a failed `figway start` exits (Redis clients included).
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef!, audit, events });
+    const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef!, audit, events, now });
     undo.push(async () => { for (const extension of extensions) await extension.close?.(); });
     const manager = await createConfigManager({
       configPath: options.configPath,
@@ -105,12 +110,14 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     if (options.logger === undefined) {
       logger = createLogger(config.log.level);
     }
+    // Controllers (the ramp) act where the admin listener runs: never in a worker, so N workers are still one ramp.
+    if (role !== 'worker') for (const extension of extensions) await extension.start?.();
 
-    let adminToken: string | undefined;
+    let adminTokens: AdminToken[] | undefined;
     if (config.listeners.admin.enabled) {
-      const token = adminTokenFrom(config, env);
-      if (typeof token !== 'string') throw new ConfigError([token]);
-      adminToken = token;
+      const tokens = adminTokensFrom(config, env);
+      if (tokens.length === 0 || 'code' in tokens[0]!) throw new ConfigError(tokens as ConfigIssue[]);
+      adminTokens = tokens as AdminToken[];
     }
 
     const gateway = createGateway({
@@ -139,9 +146,10 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     let stopping = false;
     let admin: FastifyInstance | undefined;
     let adminUrl: string | undefined;
-    if (adminToken !== undefined && role !== 'worker') {
+    if (adminTokens !== undefined && role !== 'worker') {
       const app = await createAdminServer({
-        token: adminToken,
+        tokens: adminTokens,
+        sessionTtlMs: config.listeners.admin.sessionTtlSeconds * 1000,
         manager,
         metrics,
         audit,

@@ -30,6 +30,8 @@ export interface DemoOptions {
   redisUrl?: string;
   adminToken?: string;
   logLevel?: string;
+  /** How often evidence is read (timeline points, ramp evaluation); default the schema's. The screenshots use 1 s. */
+  evidenceIntervalMs?: number;
 }
 
 /** Demo is a running demo stack. */
@@ -86,6 +88,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       admin: { host: '127.0.0.1', port: options.adminPort ?? 9090 },
     },
     log: { level: options.logLevel ?? 'warn', access: false },
+    ...(options.evidenceIntervalMs === undefined ? {} : { evidence: { intervalMs: options.evidenceIntervalMs } }),
     upstreams: pestoUpstreams({
       legacyAuth: stack.urls.legacyAuth, newAuth: stack.urls.newAuth,
       legacyRegistration: stack.urls.legacyRegistration, newRegistration: stack.urls.newRegistration,
@@ -140,10 +143,17 @@ export async function forwardAuthCheck(gatewayUrl: string, token: string): Promi
   return { status: response.statusCode, body: await response.body.text() };
 }
 
+/** dashboardUrl is where a new user starts: the dashboard on the admin listener (sign-in asks for the token). */
+export function dashboardUrl(demo: Demo): string {
+  return `${demo.figway.adminUrl!}/dashboard/`;
+}
+
 function banner(demo: Demo, regressions: string[]): string {
   const gw = demo.figway.gatewayUrl;
   const admin = demo.figway.adminUrl!;
   return `
+  dashboard   ${dashboardUrl(demo)}   (sign in with the token: ${demo.adminToken})
+
 figway demo is running${regressions.length > 0 ? ` with rewrite regressions: ${regressions.join(', ')}` : ''}
 
   gateway     ${gw}          (registration: /api/*, auth forward-auth: everything else)

@@ -3,7 +3,7 @@
  * and which were removed or added. Equal prefix and suffix are cut first; the rest is aligned like a longest common
  * subsequence in which elements need not be equal, only similar enough (a record with one field changed, an id turned
  * into a string) — the alignment maximises the total similarity of the pairs, in order. Above ALIGN_MAX_CELLS pairs to
- * score, a greedy walk with a short look-ahead takes over, so a huge array costs time linear in its length.
+ * score, a greedy walk with a short, budgeted look-ahead takes over, so a huge array costs time linear in its length.
  */
 import { casingKey } from './casing.js';
 import { Kind, deepEqual, hasOwn, kindOf, type Rec } from './json-value.js';
@@ -11,9 +11,11 @@ import { Kind, deepEqual, hasOwn, kindOf, type Rec } from './json-value.js';
 /** ALIGN_MIN_SIMILARITY is the least similarity (0..1) at which two elements count as one element changed. */
 export const ALIGN_MIN_SIMILARITY = 0.5;
 /** ALIGN_MAX_CELLS bounds the exact alignment (legacy × new elements left after cutting the equal ends). */
-export const ALIGN_MAX_CELLS = 40_000;
+export const ALIGN_MAX_CELLS = 10_000;
 /** ALIGN_LOOKAHEAD is how far the greedy fallback looks for the next match on either side. */
 export const ALIGN_LOOKAHEAD = 16;
+/** ALIGN_LOOKAHEAD_BUDGET bounds the similarity scores the greedy look-ahead may spend on one array pair; past it, unmatched elements are reported as removed and added in place. */
+export const ALIGN_LOOKAHEAD_BUDGET = 20_000;
 
 /** Similarity of one object field whose values are equal in their string form only (`1` vs `"1"`). */
 const SAME_TEXT = 0.8;
@@ -22,26 +24,32 @@ const SAME_CONTAINER = 0.5;
 /** Least similarity of two records sharing an id-like field (`id`, `userId`, `uuid`) with the same string form. */
 const SAME_ID = 0.75;
 
-/** AlignStep is one step of an alignment: a pair (i, j), a removed legacy element (j = -1) or an added new one (i = -1). */
-export interface AlignStep { i: number; j: number }
+/** AlignStep is one step of an alignment: a pair (i, j), a removed legacy element (j = -1) or an added new one (i = -1); `same` when the pair is deep-equal. */
+export interface AlignStep { i: number; j: number; same?: true }
 
-function scalarText(value: unknown): string | undefined {
-  const kind = kindOf(value);
-  return kind === Kind.String || kind === Kind.Number || kind === Kind.Boolean ? String(value) : undefined;
-}
+const isScalar = (kind: Kind): boolean => kind === Kind.String || kind === Kind.Number || kind === Kind.Boolean;
+
+// Field names recur across every element of an array: remember which are id-like (bounded).
+const idLike = new Map<string, boolean>();
 
 function isIdLike(key: string): boolean {
-  const folded = casingKey(key);
-  return folded === 'id' || folded === 'uuid' || folded === 'guid' || key.endsWith('Id') || key.endsWith('ID') || key.endsWith('_id');
+  let hit = idLike.get(key);
+  if (hit === undefined) {
+    const folded = casingKey(key);
+    hit = folded === 'id' || folded === 'uuid' || folded === 'guid' || key.endsWith('Id') || key.endsWith('ID') || key.endsWith('_id');
+    if (idLike.size < 1000) idLike.set(key, hit);
+  }
+  return hit;
 }
 
 /** Field similarity: 1 equal, SAME_TEXT same string form, SAME_CONTAINER both changed containers of one kind, else 0. */
 function fieldSimilarity(x: unknown, y: unknown): number {
-  if (deepEqual(x, y)) return 1;
-  const tx = scalarText(x);
-  if (tx !== undefined) return tx === scalarText(y) ? SAME_TEXT : 0;
-  const kind = kindOf(x);
-  return (kind === Kind.Object || kind === Kind.Array) && kind === kindOf(y) ? SAME_CONTAINER : 0;
+  if (x === y) return 1;
+  const kx = kindOf(x);
+  const ky = kindOf(y);
+  if (kx !== ky) return isScalar(kx) && isScalar(ky) && String(x) === String(y) ? SAME_TEXT : 0;
+  if (kx === Kind.Object || kx === Kind.Array) return deepEqual(x, y) ? 1 : SAME_CONTAINER;
+  return kx === Kind.Number && Number.isNaN(x) && Number.isNaN(y) ? 1 : 0;
 }
 
 function objectSimilarity(x: Rec, y: Rec): number {
@@ -66,7 +74,7 @@ function objectSimilarity(x: Rec, y: Rec): number {
     if (other === undefined) { union++; continue; }
     const s = fieldSimilarity(x[k], other);
     sum += s;
-    if (s >= SAME_TEXT && isIdLike(k) && scalarText(x[k]) !== undefined) sameId = true;
+    if (s >= SAME_TEXT && !sameId && isScalar(kindOf(x[k])) && isIdLike(k)) sameId = true;
   }
   if (union === 0) return 1;
   const score = sum / union;
@@ -81,17 +89,17 @@ function arraySimilarity(x: unknown[], y: unknown[]): number {
   return equal / longest;
 }
 
-/** similarity scores how likely two elements are one element, changed (0..1; 1 = deep-equal). Shallow: bounded cost. */
+/** similarity scores how likely two elements are one element, changed (0..1; 1 = the same values, keys maybe re-cased). Shallow: bounded cost. */
 export function similarity(x: unknown, y: unknown): number {
-  if (deepEqual(x, y)) return 1;
   const kind = kindOf(x);
-  if (kind !== kindOf(y)) {
-    const tx = scalarText(x);
-    return tx !== undefined && tx === scalarText(y) ? SAME_TEXT : 0;
-  }
-  if (kind === Kind.Object) return objectSimilarity(x as Rec, y as Rec);
-  if (kind === Kind.Array) return arraySimilarity(x as unknown[], y as unknown[]);
-  return 0;
+  if (kind === Kind.Object && kindOf(y) === Kind.Object) return objectSimilarity(x as Rec, y as Rec);
+  if (kind === Kind.Array && kindOf(y) === Kind.Array) return arraySimilarity(x as unknown[], y as unknown[]);
+  return fieldSimilarity(x, y);
+}
+
+/** A pair step; `same` only when deep-equal (a similarity of 1 may hide a re-cased key the walker must still report). */
+function pair(a: unknown[], i: number, b: unknown[], j: number, s: number): AlignStep {
+  return s === 1 && deepEqual(a[i], b[j]) ? { i, j, same: true } : { i, j };
 }
 
 /** Exact alignment of a[a0..a1) with b[b0..b1): dynamic programming over the similarity of every pair. */
@@ -117,7 +125,7 @@ function alignExact(a: unknown[], a0: number, a1: number, b: unknown[], b0: numb
     if (i > 0 && j > 0) {
       const s = sim[(i - 1) * m + (j - 1)]!;
       if (s >= ALIGN_MIN_SIMILARITY && score[at(i, j)] === score[at(i - 1, j - 1)]! + s) {
-        steps.push({ i: a0 + i - 1, j: b0 + j - 1 }); i--; j--; continue;
+        steps.push(pair(a, a0 + i - 1, b, b0 + j - 1, s)); i--; j--; continue;
       }
     }
     if (i > 0 && (j === 0 || score[at(i, j)] === score[at(i - 1, j)])) { steps.push({ i: a0 + i - 1, j: -1 }); i--; continue; }
@@ -130,11 +138,14 @@ function alignExact(a: unknown[], a0: number, a1: number, b: unknown[], b0: numb
 function alignGreedy(a: unknown[], a0: number, a1: number, b: unknown[], b0: number, b1: number, out: AlignStep[]): void {
   let i = a0;
   let j = b0;
+  let budget = ALIGN_LOOKAHEAD_BUDGET;
   while (i < a1 && j < b1) {
-    if (similarity(a[i], b[j]) >= ALIGN_MIN_SIMILARITY) { out.push({ i, j }); i++; j++; continue; }
+    const s = similarity(a[i], b[j]);
+    if (s >= ALIGN_MIN_SIMILARITY) { out.push(pair(a, i, b, j, s)); i++; j++; continue; }
     let skipB = 0;
     let skipA = 0;
-    for (let k = 1; k <= ALIGN_LOOKAHEAD; k++) {
+    for (let k = 1; k <= ALIGN_LOOKAHEAD && budget > 0; k++) {
+      budget -= 2;
       if (j + k < b1 && similarity(a[i], b[j + k]) >= ALIGN_MIN_SIMILARITY) { skipB = k; break; }
       if (i + k < a1 && similarity(a[i + k], b[j]) >= ALIGN_MIN_SIMILARITY) { skipA = k; break; }
     }
@@ -156,7 +167,7 @@ export function alignArrays(a: unknown[], b: unknown[]): AlignStep[] {
   const out: AlignStep[] = [];
   let start = 0;
   const shortest = Math.min(a.length, b.length);
-  while (start < shortest && deepEqual(a[start], b[start])) { out.push({ i: start, j: start }); start++; }
+  while (start < shortest && deepEqual(a[start], b[start])) { out.push({ i: start, j: start, same: true }); start++; }
   let endA = a.length;
   let endB = b.length;
   while (endA > start && endB > start && deepEqual(a[endA - 1], b[endB - 1])) { endA--; endB--; }
@@ -164,6 +175,6 @@ export function alignArrays(a: unknown[], b: unknown[]): AlignStep[] {
   const m = endB - start;
   if (n > 0 && m > 0 && n * m <= ALIGN_MAX_CELLS) alignExact(a, start, endA, b, start, endB, out);
   else alignGreedy(a, start, endA, b, start, endB, out);
-  for (let k = 0; endA + k < a.length; k++) out.push({ i: endA + k, j: endB + k });
+  for (let k = 0; endA + k < a.length; k++) out.push({ i: endA + k, j: endB + k, same: true });
   return out;
 }

@@ -96,9 +96,7 @@ export function createComparator(opts: ComparatorOptions): Comparator {
    * only counted, so its parts are never redacted or copied. Most comparisons of a busy route end here.
    */
   function countedOnly(rec: ComparisonRecord): boolean {
-    if (store?.keeps === undefined) return false;
-    const buckets = sampleBuckets(rec);
-    return buckets.length > 0 && !store.keeps(rec.route, buckets, rec.at);
+    return store?.keeps !== undefined && sampleBuckets(rec).length > 0 && !store.keeps(rec);
   }
 
   return {
@@ -172,6 +170,8 @@ export function createComparator(opts: ComparatorOptions): Comparator {
         findings: judged.findings.filter((f) => f.verdict !== 'ignored'),
       };
       if (cmp.skipped !== undefined) rec.skipped = cmp.skipped;
+      // The endpoint of its patterns: method and redacted path, nothing else of the request.
+      rec.request = { method: request.method, path: session.path(request.path), headers: {}, body: '' };
       if (countedOnly(rec)) return finish(rec, { sample: false });
       rec.request = sampleRequest(session, request);
       rec.legacy = sampleResponse(session, legacy.response, cmp.bodies?.legacy);

@@ -124,6 +124,11 @@ describe('compareValues on arrays of different lengths', () => {
     assert.deepEqual(pairs(findings), [['array-length', 'body.items'], ['missing-field', 'body.items[0]'], ['key-casing', 'body.items[1].id']]);
   });
 
+  it('still reports a re-cased field inside an element it aligned', () => {
+    const findings = compareValues([{ UserEmail: 'a', n: 1 }, { UserEmail: 'b', n: 2 }], [{ user_email: 'a', n: 1 }], 'body');
+    assert.deepEqual(pairs(findings), [['array-length', 'body'], ['key-casing', 'body[0].UserEmail'], ['missing-field', 'body[1]']]);
+  });
+
   it('pairs an element that changed with its legacy counterpart and reports an inserted one as added', () => {
     const legacy = [{ sku: 'a', qty: 1, price: 5 }, { sku: 'b', qty: 2, price: 7 }];
     const candidate = [{ sku: 'a', qty: 1, price: 5 }, { sku: 'x', qty: 9, price: 1 }, { sku: 'b', qty: 3, price: 7 }];

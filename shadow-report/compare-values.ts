@@ -172,7 +172,7 @@ function walkAlignedArray(st: State, a: unknown[], b: unknown[]): void {
   for (const step of alignArrays(a, b)) {
     if (step.i === -1) element(st, step.j, undefined, b[step.j]);
     else if (step.j === -1) element(st, step.i, a[step.i], undefined);
-    else if (a[step.i] !== b[step.j]) {
+    else if (step.same !== true && a[step.i] !== b[step.j]) {
       push(st, step.i);
       walk(st, a[step.i], b[step.j]);
       st.depth--;

@@ -8,6 +8,8 @@
  * | DIFF_SHADOW_FAILED | 502 | one side gave no answer (timeout, connection error), so there was nothing to compare |
  * | DIFF_BAD_PATTERN | 400 | a path pattern in `compare.ignore/noise/accept` cannot be parsed |
  * | DIFF_BAD_OPTIONS | 400 | an engine factory got unusable options (empty redaction key, non-positive bounds) |
+ * | DIFF_BAD_QUERY | 400 | a diff API query parameter is malformed (`limit` not a positive integer) |
+ * | DIFF_SAMPLE_NOT_FOUND | 404 | no stored sample has this id on this route (never stored, or no longer kept) |
  */
 
 /** DIFF_ERRORS maps each stable code to its HTTP status and message. */
@@ -17,6 +19,8 @@ export const DIFF_ERRORS = {
   DIFF_SHADOW_FAILED: { status: 502, message: 'A side gave no answer to compare' },
   DIFF_BAD_PATTERN: { status: 400, message: 'Invalid finding path pattern' },
   DIFF_BAD_OPTIONS: { status: 400, message: 'Invalid comparison engine options' },
+  DIFF_BAD_QUERY: { status: 400, message: 'Invalid diff API query' },
+  DIFF_SAMPLE_NOT_FOUND: { status: 404, message: 'No such sample' },
 } as const;
 
 /** DiffErrorCode is one of the stable `DIFF_*` codes. */

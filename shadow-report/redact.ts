@@ -52,6 +52,8 @@ export interface RedactionSession {
   /** scanRedis collects secrets from a sample's Redis keys (token-like keys) and values (secret-named fields). */
   scanRedis(entries: readonly RedisSample[]): void;
   request(req: CapturedRequest): CapturedRequest;
+  /** path redacts a request path (secret query parameters, remembered secrets) without the rest of the request. */
+  path(path: string): string;
   /** response returns a redacted copy with the body decoded (content-encoding removed); `decoded` as for scanResponse. */
   response(res: CapturedResponse, decoded?: unknown): CapturedResponse;
   findings(findings: readonly Finding[]): Finding[];
@@ -346,6 +348,7 @@ function openSession(
     scanRequest,
     scanResponse,
     scanRedis,
+    path: redactRequestPath,
     request(req) {
       scanRequest(req);
       return {

@@ -148,6 +148,11 @@ export interface ComparisonRecord {
   error?: { code: string; message: string };
   /** Both sides' Redis keys and values (redacted), when the comparison read any. */
   redis?: RedisSample[];
+  /**
+   * True for the findings of a Mode 2 live check (live split traffic, no mirror). Such a record adds its findings,
+   * patterns and sample but is no comparison: live checks are counted by DiffStore.liveCheck, clean or not.
+   */
+  live?: boolean;
 }
 
 /** Sample is a stored ComparisonRecord plus the bucket it was kept under (a class, `noise`, `accepted`, `error`, `skipped`). */
@@ -155,6 +160,40 @@ export interface Sample extends ComparisonRecord {
   bucket: string;
   /** Store-assigned id; the same record kept under several buckets has one id. */
   id: string;
+  /** Ids of the DiffPatterns of the findings this sample keeps. */
+  patterns?: string[];
+  /** Ids of pervasive DiffPatterns this comparison also had: folded out of `findings`, shown once on the route. */
+  pervasive?: string[];
+}
+
+/** PatternVerdict is the verdict of a DiffPattern (ignored findings make none). */
+export type PatternVerdict = 'unexpected' | 'noise' | 'accepted';
+
+/**
+ * DiffPattern is a finding folded over requests: verdict, class, path (indices folded to `[*]`) and endpoint (method and
+ * request path, ids folded to `{id}`), with how many comparisons had it and when. What people read first.
+ */
+export interface DiffPattern {
+  /** Stable: a hash of verdict|class|path|endpoint. */
+  id: string;
+  verdict: PatternVerdict;
+  class: DiffClass;
+  path: string;
+  /** `PUT /api/approve`, `GET /api/users/{id}`; `*` when the record named no request. */
+  endpoint: string;
+  /** Comparisons (and live checks) that had it. */
+  count: number;
+  /** count ÷ the route's comparisons (live checks for a pattern seen only in live checks), 0..1. */
+  share: number;
+  /** Epoch ms. */
+  firstSeen: number;
+  lastSeen: number;
+  /** On nearly every comparison of the route (≥ PERVASIVE_SHARE after ≥ PERVASIVE_MIN_COMPARISONS): shown once, folded out of samples. */
+  pervasive: boolean;
+  /** accepted: the rule's reason; noise: its NoiseSource. */
+  reason?: string;
+  /** Id of a stored sample that shows it in full. */
+  example?: string;
 }
 
 /** RouteSummary holds the counters a DiffStore keeps per route. Path maps are bounded and use normalized paths (`[*]`). */
@@ -177,21 +216,52 @@ export interface RouteSummary {
   noiseByPath: Record<string, number>;
   accepted: number;
   acceptedByPath: Record<string, number>;
+  /** Requests sampled for a shadow comparison (each ends as one comparison or one drop). */
+  sampled: number;
+  /** Sampled shadows that ended without a comparison, in all and by reason. */
+  dropped: number;
+  droppedByReason: Record<string, number>;
+  /** comparisons ÷ sampled; null when nothing was sampled. */
+  coverage: number | null;
+  /** Mode 2 live checks, and those that found no drift. */
+  liveChecks: number;
+  liveClean: number;
+  /** Findings folded into patterns, unexpected first, then by count. Bounded per route and verdict. */
+  patterns: DiffPattern[];
 }
 
 /** RecordOptions: `sample: false` counts a record without keeping it as a sample (it carries no redacted parts). */
 export interface RecordOptions { sample?: boolean }
 
-/** DiffStore keeps comparison evidence: counters per route and bounded redacted samples. `record` never throws. */
+/** SampleQuery selects stored samples: by bucket (`class`), by DiffPattern id, newest first, at most `limit`. */
+export interface SampleQuery {
+  class?: string;
+  pattern?: string;
+  limit?: number;
+}
+
+/**
+ * DiffStore keeps comparison evidence: counters per route, patterns and bounded redacted samples. The writers
+ * (`record`, `sampled`, `dropped`, `liveCheck`) never throw; readers throw DIFF_STORE_UNAVAILABLE.
+ */
 export interface DiffStore {
+  /** record counts a comparison and keeps it as a sample unless `options.sample` is false (see keeps). */
   record(rec: ComparisonRecord, options?: RecordOptions): Promise<void>;
   /**
-   * keeps tells whether a record in these sample buckets would be kept as a sample now (a bucket not yet full, or
-   * whose newest sample is older than SAMPLE_REFRESH_MS). A caller that gets false records it with `sample: false`
-   * and need not redact or build the sample parts: most comparisons only add to the counters.
+   * keeps tells whether the store would keep this (judged, not yet redacted) record as a sample now. A caller that
+   * gets false records it with `sample: false` and need not redact or build its parts: most comparisons of a busy
+   * route are only counted. The record must carry its request's method and (redacted) path for the pattern endpoint.
    */
-  keeps?(route: string, buckets: readonly string[], at: number): boolean;
+  keeps?(rec: ComparisonRecord): boolean;
+  /** sampled counts one request sampled for a shadow comparison (before it is known whether it will be compared). */
+  sampled(route: string): Promise<void>;
+  /** dropped counts one sampled shadow that ended without a comparison (`in-flight-cap`, `redis-concurrent-write`…). */
+  dropped(route: string, reason: string): Promise<void>;
+  /** liveCheck counts one Mode 2 live check, `clean` when it found no unexpected drift (findings also go to `record` with `live`). */
+  liveCheck(route: string, clean: boolean): Promise<void>;
   summaries(): Promise<RouteSummary[]>;
-  samples(route: string, opts?: { class?: string; limit?: number }): Promise<Sample[]>;
+  samples(route: string, opts?: SampleQuery): Promise<Sample[]>;
+  /** sample returns one stored sample by id, or undefined when it is unknown or no longer kept. */
+  sample(route: string, id: string): Promise<Sample | undefined>;
   close(): Promise<void>;
 }

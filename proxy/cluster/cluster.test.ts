@@ -99,7 +99,7 @@ test('with workers: 2, weights and reloads reach every worker, /metrics counts e
     const counted = [...metrics.matchAll(/^figway_requests_total\{route="api",side="(?:legacy|new)",status_class="2xx"\} (\d+)$/gm)]
       .reduce((sum, match) => sum + Number(match[1]), 0);
     assert.equal(counted, sent, `every request of every worker is counted once:\n${metrics}`);
-    assert.match(metrics, /^figway_route_weight_percent\{route="api"\} 10$/m, 'control-plane series are the primary\'s, not a sum over workers');
+    assert.match(metrics, /^figway_route_weight_ratio\{route="api"\} 0.1$/m, 'control-plane series are the primary\'s, not a sum over workers');
 
     const put = await admin('/api/routes/api/weight', { method: 'PUT', body: JSON.stringify({ weight: 37 }) });
     assert.equal(put.status, 200, put.text);

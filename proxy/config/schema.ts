@@ -12,6 +12,8 @@ export const DEFAULTS = {
   adminPort: 9090,
   adminHost: '127.0.0.1',
   adminTokenEnv: 'FIGWAY_ADMIN_TOKEN',
+  adminSessionTtlSeconds: 8 * 60 * 60,
+  adminMaxSessions: 1_000,
   maxHeaderBytes: 16 * 1024,
   maxBodyBytes: 10 * 1024 * 1024,
   connectTimeoutMs: 2_000,
@@ -78,7 +80,18 @@ export const ListenersSchema = Type.Object({
     port: port(DEFAULTS.adminPort, `Admin port. Default ${DEFAULTS.adminPort}.`),
     tokenEnv: Type.String({
       default: DEFAULTS.adminTokenEnv,
-      description: `Environment variable holding the admin bearer token (never put the token in this file). Default ${DEFAULTS.adminTokenEnv}. The admin listener refuses to start without it.`,
+      description: `Environment variable holding the admin bearer token, named \`admin\` in the audit log (never put the token in this file). Default ${DEFAULTS.adminTokenEnv}. Optional when \`tokens\` names others; the admin listener refuses to start with no token at all.`,
+    }),
+    tokens: Type.Array(Type.Object({
+      name: Name,
+      env: Type.String({ minLength: 1, description: 'Environment variable holding this token (at least 16 characters).' }),
+    }, strict), {
+      default: [],
+      description: 'More admin tokens, each with a name that the audit log records as who acted (e.g. one per person or per CI job). Default none.',
+    }),
+    sessionTtlSeconds: Type.Integer({
+      minimum: 60, maximum: 7 * 24 * 60 * 60, default: DEFAULTS.adminSessionTtlSeconds,
+      description: `Lifetime of a dashboard session after sign-in, in seconds (absolute, not sliding). Default ${DEFAULTS.adminSessionTtlSeconds}.`,
     }),
   }, { ...strict, default: {}, description: 'The admin listener: probes, metrics, route and diff API.' }),
 }, { ...strict, default: {}, description: 'Where figway listens.' });
@@ -158,7 +171,7 @@ export const RedisKeySchema = Type.Object({
 }, strict);
 
 export const RouteRedisSchema = Type.Object({
-  keys: Type.Array(RedisKeySchema, { minItems: 1, description: 'The keys a request on this route touches.' }),
+  keys: Type.Array(RedisKeySchema, { default: [], description: 'The keys a request on this route touches (named per request by templates). They are seeded into shadow stores before a mirrored request and compared by name. With dual mirroring, writes to other keys are discovered without any declaration (discoverWrites); keys a shadow reads must still be declared, or its store will not hold them.' }),
   settleMs: Type.Integer({ minimum: 0, maximum: 10_000, default: DEFAULTS.redisSettleMs, description: 'Wait this long after an answer before reading keys (services that write after answering).' }),
   ttlToleranceSeconds: Type.Integer({ minimum: 0, default: DEFAULTS.redisTtlToleranceSeconds, description: 'TTLs within this many seconds compare equal.' }),
   snapshotTimeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULTS.redisSnapshotTimeoutMs, description: `isolated/dual mirroring: a sampled request waits, before it is forwarded, for one read of its keys' current values from the primary's store (the state both shadows start from). Past this budget the request is forwarded unmirrored and the drop is counted (redis-snapshot-timeout). Default ${DEFAULTS.redisSnapshotTimeoutMs} ms.` }),

@@ -10,7 +10,7 @@ import type { RuntimeSnapshot } from '../runtime.js';
 import type { CapturedResponse, Finding, Side } from '../../shadow-report/types.js';
 import { compareKeyStates } from './compare-keys.js';
 import { readKey, type KeyState } from './store-reader.js';
-import { evaluateTemplate, headersFromFlat, parseJsonBody, queryOf, type TemplateInput } from './template-eval.js';
+import { evaluateTemplate, headersFromFlat, parseJsonBody, pathOf, queryOf, type TemplateInput } from './template-eval.js';
 
 /** EMPTY_KEY is the empty key: a write under it is never legitimate (Pesto's revoke with a None key). */
 export const EMPTY_KEY = '';
@@ -107,7 +107,7 @@ export function requestView(context: Pick<ExchangeContext, 'method' | 'target' |
 }
 
 function templateInput(request: RequestView, response: CapturedResponse | undefined, keyValues: ReadonlyMap<string, unknown>, now: number): TemplateInput {
-  return { headers: request.headers, query: request.query, requestJson: request.json, response, keyValues, now, path: request.target.split('?', 1)[0]! } as TemplateInput;
+  return { headers: request.headers, query: request.query, requestJson: request.json, response, keyValues, now, path: pathOf(request.target) };
 }
 
 /** nameKeys fills the templates that need no earlier key's value (no Redis round trip). */

@@ -2,23 +2,29 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryDiffStore } from './memory.js';
 import { record, runStoreContract } from './store.case.js';
-import { SAMPLE_REFRESH_MS } from './record.js';
+import { SAMPLES_PER_PATTERN } from './patterns.js';
+import type { JudgedFinding } from '../types.js';
+import { SAMPLE_REFRESH_MS } from './sample-gate.js';
 
 describe('memory diff store', () => {
-  runStoreContract(async ({ samplesPerClass }) => createMemoryDiffStore({ samplesPerClass }));
+  runStoreContract(async (bounds) => createMemoryDiffStore(bounds));
 
-  it('keeps samples until a bucket is full, then one per SAMPLE_REFRESH_MS; sample: false only counts', async () => {
+  it('keeps samples until a class and its patterns hold their quota, then one per SAMPLE_REFRESH_MS; sample: false only counts', async () => {
     const store = createMemoryDiffStore({ samplesPerClass: 2 });
-    const differ = (at: number) => record('r', 'differ', [{ class: 'value', path: 'body.v', rule: 'body', verdict: 'unexpected' }], at);
-    assert.equal(store.keeps!('r', ['value'], 1000), true);
-    await store.record(differ(1000));
-    await store.record(differ(1001));
-    assert.equal(store.keeps!('r', ['value'], 1002), false, 'full and refreshed just now');
-    assert.equal(store.keeps!('r', ['value', 'type'], 1002), true, 'another bucket still has room');
-    await store.record(differ(1002), { sample: false });
+    const finding = (path: string, cls: JudgedFinding['class'] = 'value'): JudgedFinding => ({ class: cls, path, rule: 'body', verdict: 'unexpected' });
+    const differ = (at: number, findings = [finding('body.v')]) => record('r', 'differ', findings, at);
+    assert.equal(store.keeps!(differ(1000)), true);
+    for (let at = 1000; at < 1000 + SAMPLES_PER_PATTERN; at++) await store.record(differ(at));
+    const now = 1000 + SAMPLES_PER_PATTERN;
+    assert.equal(store.keeps!(differ(now)), false, 'class and pattern full, refreshed just now');
+    assert.equal(store.keeps!(differ(now, [finding('body.v'), finding('body.t', 'type')])), true, 'another class still has room');
+    assert.equal(store.keeps!(differ(now, [finding('body.w')])), true, 'a new pattern gets its samples');
+    await store.record(differ(now), { sample: false });
     assert.equal((await store.samples('r', { class: 'value' })).length, 2);
-    assert.equal((await store.summaries())[0]?.differ, 3, 'counted all the same');
-    assert.equal(store.keeps!('r', ['value'], 1001 + SAMPLE_REFRESH_MS), true, 'a refresh is due');
+    const [summary] = await store.summaries();
+    assert.equal(summary?.differ, SAMPLES_PER_PATTERN + 1, 'counted all the same');
+    assert.equal(summary?.patterns?.[0]?.count, SAMPLES_PER_PATTERN + 1, 'and its pattern too');
+    assert.equal(store.keeps!(differ(now - 1 + SAMPLE_REFRESH_MS)), true, 'a refresh is due');
   });
 
   it('caps the number of distinct paths counted per route', async () => {

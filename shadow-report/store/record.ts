@@ -2,7 +2,7 @@
  * What a DiffStore derives from one ComparisonRecord: the counters to add, the sample buckets to keep it under, and a
  * clipped copy small enough to store. Shared by the memory and the Redis store so both count the same way.
  */
-import type { ComparisonRecord, RedisSample, RouteSummary } from '../types.js';
+import type { ComparisonRecord, DiffStore, RedisSample, RouteSummary } from '../types.js';
 import { normalizePath } from '../paths.js';
 
 /** SAMPLE_BODY_CHARS is how much of each body a stored sample keeps. */
@@ -13,39 +13,6 @@ const VALUE_OBJECT_KEYS = 50;
 const VALUE_DEPTH = 8;
 /** SAMPLE_REDIS_ENTRIES bounds the Redis keys a stored sample shows. */
 export const SAMPLE_REDIS_ENTRIES = 20;
-/** SAMPLE_REFRESH_MS: once a bucket holds its samplesPerClass samples, at most one new sample per bucket per this interval. */
-export const SAMPLE_REFRESH_MS = 1_000;
-
-/** SampleGate decides which records a store keeps as samples (per route and bucket: fill up, then refresh slowly). */
-export interface SampleGate {
-  keeps(route: string, buckets: readonly string[], at: number): boolean;
-  /** kept notes that a sample was kept in these buckets. */
-  kept(route: string, buckets: readonly string[], at: number): void;
-}
-
-/** createSampleGate bounds sample keeping: every record until a bucket is full, then one per refreshMs. */
-export function createSampleGate(samplesPerClass: number, refreshMs = SAMPLE_REFRESH_MS): SampleGate {
-  const buckets = new Map<string, { count: number; lastAt: number }>();
-  const keyOf = (route: string, bucket: string): string => `${route}\u0000${bucket}`;
-  return {
-    keeps(route, names, at) {
-      for (const bucket of names) {
-        const state = buckets.get(keyOf(route, bucket));
-        if (state === undefined || state.count < samplesPerClass || at - state.lastAt >= refreshMs || at < state.lastAt) return true;
-      }
-      return false;
-    },
-    kept(route, names, at) {
-      for (const bucket of names) {
-        const key = keyOf(route, bucket);
-        const state = buckets.get(key);
-        if (state === undefined) buckets.set(key, { count: 1, lastAt: at });
-        else { state.count = Math.min(samplesPerClass, state.count + 1); state.lastAt = at; }
-      }
-    },
-  };
-}
-
 /** CounterDelta lists the increments one record makes: plain counters and per-path counters. */
 export interface CounterDelta {
   counts: Map<string, number>;
@@ -67,12 +34,17 @@ function inc(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
 
-/** counterDelta computes the counter increments of one record. Count fields: see summaryFromCounts. */
+/**
+ * counterDelta computes the counter increments of one record (keys: see applyCount). A live record adds its findings
+ * only: it is no comparison (live checks are counted by DiffStore.liveCheck).
+ */
 export function counterDelta(rec: ComparisonRecord): CounterDelta {
   const d: CounterDelta = { counts: new Map(), unexpectedPaths: new Map(), noisePaths: new Map(), acceptedPaths: new Map() };
-  inc(d.counts, 'comparisons');
-  inc(d.counts, RESULT_COUNTER[rec.result]);
-  if (rec.skipped !== undefined) inc(d.counts, `skip:${rec.skipped.reason}`);
+  if (rec.live !== true) {
+    inc(d.counts, 'comparisons');
+    inc(d.counts, RESULT_COUNTER[rec.result]);
+    if (rec.skipped !== undefined) inc(d.counts, `skip:${rec.skipped.reason}`);
+  }
   for (const f of rec.findings) {
     const path = normalizePath(f.path);
     if (f.verdict === 'unexpected') { inc(d.counts, 'unexpected'); inc(d.counts, `class:${f.class}`); inc(d.unexpectedPaths, path); }
@@ -82,16 +54,35 @@ export function counterDelta(rec: ComparisonRecord): CounterDelta {
   return d;
 }
 
-/** sampleBuckets names the buckets a record is kept under: each unexpected class, or `noise`, `accepted`, `error`, `skipped`. None for a match. */
+/**
+ * sampleBuckets names the buckets a record is kept under: each unexpected class, or `noise`, `accepted`, `error`,
+ * `skipped`. None for a match, nor for a record whose findings were all folded out as pervasive.
+ */
 export function sampleBuckets(rec: ComparisonRecord): string[] {
+  const has = (verdict: string): boolean => rec.findings.some((f) => f.verdict === verdict);
   switch (rec.result) {
     case 'match': return [];
-    case 'noise-only': return ['noise'];
-    case 'accepted-only': return ['accepted'];
+    case 'noise-only': return has('noise') ? ['noise'] : [];
+    case 'accepted-only': return has('accepted') ? ['accepted'] : [];
     case 'error': return ['error'];
     case 'skipped': return ['skipped'];
     case 'differ': return [...new Set(rec.findings.filter((f) => f.verdict === 'unexpected').map((f) => f.class as string))];
   }
+}
+
+/** DROP_REASON is the shape of a drop reason; anything else is counted as `other` (reasons become map keys and labels). */
+const DROP_REASON = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * counterMethods builds a store's `sampled`, `dropped` and `liveCheck` from one function that adds 1 to counter keys
+ * of a route (`sampled`, `drop:<reason>`, `liveChecks`, `liveClean`: see applyCount), so every store counts alike.
+ */
+export function counterMethods(add: (route: string, keys: readonly string[]) => void): Pick<DiffStore, 'sampled' | 'dropped' | 'liveCheck'> {
+  return {
+    async sampled(route) { add(route, ['sampled']); },
+    async dropped(route, reason) { add(route, [`drop:${DROP_REASON.test(reason) ? reason : 'other'}`]); },
+    async liveCheck(route, clean) { add(route, clean ? ['liveChecks', 'liveClean'] : ['liveChecks']); },
+  };
 }
 
 /** emptySummary returns a zeroed RouteSummary. */
@@ -99,16 +90,32 @@ export function emptySummary(route: string): RouteSummary {
   return {
     route, comparisons: 0, matches: 0, differ: 0, noiseOnly: 0, acceptedOnly: 0, errors: 0, skipped: 0, skippedByReason: {},
     unexpected: 0, unexpectedByClass: {}, unexpectedByPath: {}, noise: 0, noiseByPath: {}, accepted: 0, acceptedByPath: {},
+    sampled: 0, dropped: 0, droppedByReason: {}, coverage: null, liveChecks: 0, liveClean: 0, patterns: [],
   };
 }
 
-const PLAIN_COUNTERS = ['comparisons', 'matches', 'differ', 'noiseOnly', 'acceptedOnly', 'errors', 'skipped', 'unexpected', 'noise', 'accepted'] as const;
+const PLAIN_COUNTERS = [
+  'comparisons', 'matches', 'differ', 'noiseOnly', 'acceptedOnly', 'errors', 'skipped', 'unexpected', 'noise', 'accepted',
+  'sampled', 'liveChecks', 'liveClean',
+] as const;
 
-/** applyCount adds `n` to the summary field named by a counter key (`comparisons`, `skip:<reason>`, `class:<class>`). */
+/** applyCount adds `n` to the summary field named by a counter key (`comparisons`, `skip:<reason>`, `class:<class>`, `drop:<reason>`). */
 export function applyCount(summary: RouteSummary, key: string, n: number): void {
   if (key.startsWith('skip:')) { const r = key.slice(5); summary.skippedByReason[r] = (summary.skippedByReason[r] ?? 0) + n; return; }
+  if (key.startsWith('drop:')) {
+    const r = key.slice(5);
+    summary.droppedByReason[r] = (summary.droppedByReason[r] ?? 0) + n;
+    summary.dropped += n;
+    return;
+  }
   if (key.startsWith('class:')) { const c = key.slice(6); summary.unexpectedByClass[c] = (summary.unexpectedByClass[c] ?? 0) + n; return; }
   if ((PLAIN_COUNTERS as readonly string[]).includes(key)) summary[key as (typeof PLAIN_COUNTERS)[number]] += n;
+}
+
+/** withCoverage sets a summary's coverage from its counters: comparisons ÷ sampled, null when nothing was sampled. */
+export function withCoverage(summary: RouteSummary): RouteSummary {
+  summary.coverage = summary.sampled > 0 ? summary.comparisons / summary.sampled : null;
+  return summary;
 }
 
 function clipValue(value: unknown, depth: number): unknown {

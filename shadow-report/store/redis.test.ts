@@ -15,15 +15,15 @@ describe('redis diff store', () => {
   });
 
   /** Each test gets its own logical database, so tests never see each other's keys. */
-  async function make(url: string, samplesPerClass = 50): Promise<RedisDiffStore> {
-    const store = createRedisDiffStore({ url, streamMaxLen: 100, samplesPerClass });
+  async function make(url: string, samplesPerClass = 50, maxPatternsPerVerdict?: number): Promise<RedisDiffStore> {
+    const store = createRedisDiffStore({ url, streamMaxLen: 100, samplesPerClass, ...(maxPatternsPerVerdict === undefined ? {} : { maxPatternsPerVerdict }) });
     open.push(store);
     assert.equal(await store.ready(), true);
     return store;
   }
   const nextDb = (): string => `${server.url}/${++db}`;
 
-  runStoreContract(async ({ samplesPerClass }) => make(nextDb(), samplesPerClass));
+  runStoreContract(async ({ samplesPerClass, maxPatternsPerVerdict }) => make(nextDb(), samplesPerClass, maxPatternsPerVerdict));
 
   it('lets two store instances see one record', async () => {
     const url = nextDb();
