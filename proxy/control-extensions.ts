@@ -6,13 +6,16 @@
 import type { ExtensionContext, FigwayExtension } from './main.js';
 import type { DiffSummaryLike } from './evidence/counters.js';
 import { createCoordinationExtension } from './coordination/extension.js';
-import { createRampExtension } from './ramp/extension.js';
+import { createRampExtension, type RampExtension } from './ramp/extension.js';
 
-/** createControlExtensions returns [coordination, ramp]; coordination first (the ramp takes its store from it). */
+/**
+ * createControlExtensions returns [coordination, ramp] — coordination first (the ramp takes its store from it) — and
+ * the ramp, whose evidence the dashboard shows. Put them before the dashboard: it looks at the routes they registered.
+ */
 export function createControlExtensions(
   context: ExtensionContext, diffSummaries: () => Promise<readonly DiffSummaryLike[]> | undefined,
-): FigwayExtension[] {
+): { extensions: FigwayExtension[]; ramp: RampExtension } {
   const coordination = createCoordinationExtension(context);
   const ramp = createRampExtension(context, { diffSummaries, store: coordination.rampStore, source: coordination.evidenceSource });
-  return [coordination, ramp];
+  return { extensions: [coordination, ramp], ramp };
 }

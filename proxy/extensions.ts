@@ -4,7 +4,7 @@
  * controller, proxy/ramp) that reads what they found, and the dashboard (shadow-report/dashboard) that shows and
  * drives them — so the data plane itself stays free of them.
  */
-import type { ExtensionContext, FigwayExtension, StartOptions } from './main.js';
+import type { FigwayExtension, StartOptions } from './main.js';
 import { createControlExtensions } from './control-extensions.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
@@ -36,20 +36,12 @@ export function createComparisonExtensions(
 }
 
 /**
- * comparisonAndDashboard are the extensions lazy-extensions.ts loads when a route first needs them: the comparison
- * stack and the dashboard. `loaded` receives the comparison stack (the ramp reads its diff store).
- */
-export async function comparisonAndDashboard(context: ExtensionContext, loaded: (comparison: ComparisonExtensions) => void): Promise<FigwayExtension[]> {
-  const comparison = createComparisonExtensions(context);
-  loaded(comparison);
-  return [...comparison.extensions, createDashboardExtension(context)];
-}
-
-/**
  * defaultExtensions returns the extensions of a production figway, all loaded at once: coordination and the ramp
- * first (the dashboard looks at which routes they registered), the dashboard last (it serves what others lack).
+ * first, then the comparison stack, and the dashboard last (it serves what the others lack and shows the ramp's
+ * evidence). `figway start` loads the comparison stack on demand instead (lazy-extensions.ts).
  */
 export const defaultExtensions: NonNullable<StartOptions['extensions']> = async (context): Promise<FigwayExtension[]> => {
   const comparison = createComparisonExtensions(context);
-  return [...createControlExtensions(context, () => comparison.mirror.store()?.summaries()), ...comparison.extensions, createDashboardExtension(context)];
+  const control = createControlExtensions(context, () => comparison.mirror.store()?.summaries());
+  return [...control.extensions, ...comparison.extensions, createDashboardExtension({ ...context, timeline: () => control.ramp.evidence() })];
 };

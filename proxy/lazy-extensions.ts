@@ -7,8 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ExchangeContext, GatewayPlugin } from './gateway.js';
 import type { FigwayExtension, StartOptions } from './main.js';
 import type { RuntimeSnapshot } from './runtime.js';
-import type { DiffSummaryLike } from './evidence/counters.js';
+import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
 import { createControlExtensions } from './control-extensions.js';
+import type { ComparisonExtensions } from './extensions.js';
 
 /** Marks the inner admin app's own not-found answer, so the outer app answers it as usual. */
 const UNMATCHED = 'x-figway-unmatched';
@@ -17,7 +18,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
 type ExtensionsFactory = NonNullable<StartOptions['extensions']>;
 type ExtensionContext = Parameters<ExtensionsFactory>[0];
 
-/** needsComparison tells whether a snapshot has a route that mirrors or declares Redis keys. */
+/** needsComparison tells whether a snapshot has a route that mirrors or declares Redis keys (the ramp is always there). */
 export function needsComparison(snapshot: RuntimeSnapshot): boolean {
   return snapshot.routes.some((route) => route.config.mirror !== undefined || route.config.redis !== undefined);
 }
@@ -35,6 +36,7 @@ export function createLazyExtension(
   let loading: Promise<void> | undefined;
   let latest: RuntimeSnapshot | undefined;
   let closed = false;
+  let started = false;
   let plugins: GatewayPlugin[] = [];
 
   const start = (): Promise<void> => {
@@ -46,6 +48,9 @@ export function createLazyExtension(
       loaded = extensions;
       plugins = extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin]));
       if (latest !== undefined) for (const extension of extensions) extension.applied?.(latest);
+      // Loaded after startFigway started the extensions (a reload turned a feature on): start these now.
+      if (started) return Promise.all(extensions.map((extension) => extension.start?.())).then(() => undefined);
+      return undefined;
     }, (error: unknown) => {
       // The next applied snapshot that needs them tries again; at start, ready() fails the start.
       loading = undefined;
@@ -76,6 +81,10 @@ export function createLazyExtension(
       }
     },
     ready: () => loading ?? Promise.resolve(),
+    async start() {
+      started = true;
+      for (const extension of loaded ?? []) await extension.start?.();
+    },
     async admin(app: FastifyInstance) {
       if (loaded !== undefined) {
         for (const extension of loaded) await extension.admin?.(app);
@@ -115,17 +124,24 @@ export function createLazyExtension(
 }
 
 /**
- * lazyDefaultExtensions are figway start's extensions: coordination and the ramp always (they are light and load what
- * they need when the configuration asks for it), and the comparison stack and dashboard, imported when a route needs
- * them. The ramp comes first so the dashboard sees the routes it registered.
+ * lazyDefaultExtensions are figway start's extensions: coordination and the ramp on every figway (they are light, and
+ * load Redis clients or undici's request API only when the configuration asks for them — shared weights matter on a
+ * plain gateway too), the comparison stack imported when a route mirrors or declares Redis keys, and the dashboard.
  */
 export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => {
-  let comparison: { mirror: { store(): { summaries(): Promise<readonly DiffSummaryLike[]> } | undefined } } | undefined;
+  let comparison: ComparisonExtensions | undefined;
+  const control = createControlExtensions(context, () => comparison?.mirror.store()?.summaries());
   return [
-    ...createControlExtensions(context, () => comparison?.mirror.store()?.summaries()),
+    ...control.extensions,
     createLazyExtension(
-      async () => (await import('./extensions.js')).comparisonAndDashboard(context, (loaded) => { comparison = loaded; }),
+      async () => {
+        const { createComparisonExtensions } = await import('./extensions.js');
+        comparison = createComparisonExtensions(context);
+        return comparison.extensions;
+      },
       (error) => context.logger.error({ err: error }, 'the comparison features could not be loaded; routes are served without mirroring'),
     ),
+    // The dashboard is light and is the first page a user opens: there on every figway, not only once a route mirrors.
+    createDashboardExtension({ ...context, timeline: () => control.ramp.evidence() }),
   ];
 };
