@@ -8,7 +8,7 @@
  *   npm run demo -- --smoke                         start, send one forward-auth check through figway, stop
  *   npm run demo -- --ramp                          ramp both routes live (fast steps) and print each transition
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +22,7 @@ import { defaultExtensions } from '../proxy/extensions.js';
 import { createLogger } from '../proxy/log.js';
 import { parseCommandLine, usageError, type CommandLine } from '../proxy/command-line.js';
 import { DEMO_RAMP, DEMO_RAMP_INTERVAL_MS, runRampDemo } from './demo-ramp.js';
+import { lastGoodPath } from '../proxy/config/manager.js';
 
 /** DemoOptions choose ports, regressions and where the demo files go. */
 export interface DemoOptions {
@@ -107,6 +108,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     ...(options.ramp === true ? { trustedProxies: ['127.0.0.1'] } : {}),
   };
   await writeFile(join(directory, 'figway.yaml'), `# Written by npm run demo; regenerated at each start.\n${stringify(config)}`);
+  // A fresh start on purpose: figway must not serve the last run's weights from the copy it keeps beside the file.
+  await rm(lastGoodPath(join(directory, 'weights.yaml')), { force: true });
   await writeFile(join(directory, 'weights.yaml'), [
     '# Share of each route sent to the new (rewritten) side, in percent. Edit and save: figway reloads it.',
     '$schema: ../schema/weights.schema.json',

@@ -181,7 +181,7 @@ test('low coverage holds — never promotes, never fails — and the verdict say
   const status = r.controller.status('api')!;
   assert.equal(status.state, 'running');
   assert.equal(status.weight, 0);
-  assert.match(status.verdict, /^holding at 0%: coverage 50% < 90% \(1000 of 2000 sampled compared; dropped: redis-concurrent-write 1000\)$/);
+  assert.match(status.verdict, /^holding at 0%: coverage 50% < 90% \(1000 of 2000 sampled compared; not compared: redis-concurrent-write 1000\)$/);
   assert.deepEqual(actions(r), ['ramp.start:0']);
 }));
 
