@@ -48,6 +48,8 @@ export function createSharedWeights(options: {
   const key = `${options.prefix}:weights`;
   const channel = `${options.prefix}:weights`;
   const shared = new Map<string, number>();
+  // Changes made here while Redis was unreachable: published first when it is back, before the stored copy is read.
+  const unpublished = new Map<string, number>();
   const listeners: ((routes: readonly string[]) => void)[] = [];
 
   async function apply(weights: Record<string, number>): Promise<string[]> {
@@ -68,22 +70,26 @@ export function createSharedWeights(options: {
     return changed;
   }
 
-  async function publish(event: WeightsEvent): Promise<void> {
-    if (!PUBLISHED.has(event.source) || event.changes.length === 0) return;
-    const weights: Record<string, number> = {};
-    for (const change of event.changes) weights[change.route] = change.new;
+  async function publish(weights: Record<string, number>): Promise<void> {
+    if (Object.keys(weights).length === 0) return;
     for (const [route, weight] of Object.entries(weights)) shared.set(route, weight);
     const message: WeightsMessage = { origin: instance, weights };
     try {
       const pairs = Object.entries(weights).flatMap(([route, weight]) => [route, String(weight)]);
-      await connection.redis.multi().hset(key, ...pairs).publish(channel, JSON.stringify(message)).exec();
+      const replies = await connection.redis.multi().hset(key, ...pairs).publish(channel, JSON.stringify(message)).exec();
+      if (replies === null || replies.some(([error]) => error !== null)) throw new Error('the shared Redis refused the write');
+      for (const route of Object.keys(weights)) if (unpublished.get(route) === weights[route]) unpublished.delete(route);
     } catch (error) {
-      // Kept locally; the next change or a reconnection (load) brings the others in step.
-      logger.warn({ err: { message: (error as Error).message } }, 'weight change not shared: the shared Redis is unreachable');
+      // Kept here and published when Redis is back (load), before the stored copy is read.
+      for (const [route, weight] of Object.entries(weights)) unpublished.set(route, weight);
+      logger.warn({ err: { message: (error as Error).message } }, 'weight change not shared yet: the shared Redis is unreachable');
     }
   }
 
-  manager.onWeights((event) => { void publish(event); });
+  manager.onWeights((event: WeightsEvent) => {
+    if (!PUBLISHED.has(event.source)) return;
+    void publish(Object.fromEntries(event.changes.map((change) => [change.route, change.new])));
+  });
   void connection.hear<WeightsMessage>(channel, (message) => { void apply(message.weights); });
 
   return {
@@ -91,6 +97,7 @@ export function createSharedWeights(options: {
     channel,
     weight: (route) => shared.get(route) ?? manager.weights.weights.get(route) ?? 0,
     async load() {
+      if (unpublished.size > 0) await publish(Object.fromEntries(unpublished));
       const local = [...manager.weights.weights].flatMap(([route, weight]) => [route, String(weight)]);
       const flat = await connection.redis.eval(SEED, 1, key, ...local) as string[];
       const stored: Record<string, number> = {};

@@ -40,6 +40,7 @@ export interface RampExtension extends FigwayExtension {
 export function createRampExtension(context: ExtensionContext, options: RampExtensionOptions = {}): RampExtension {
   let controller: RampController | undefined;
   let evidence: Evidence | undefined;
+  let lastErrorLogAt = 0;
   const env = options.env ?? process.env;
   return {
     controller: () => controller,
@@ -58,7 +59,13 @@ export function createRampExtension(context: ExtensionContext, options: RampExte
         intervalMs: config.evidence.intervalMs,
         timelineMs: config.evidence.timelineMs,
         weightOf: (route) => manager.snapshot().weights.get(route) ?? 0,
-        onError: (error) => context.logger.warn({ err: error }, 'evidence could not be read'),
+        onError: (error) => {
+          // Once a minute at most: a Redis outage would otherwise log every interval.
+          const at = Date.now();
+          if (at - lastErrorLogAt < 60_000) return;
+          lastErrorLogAt = at;
+          context.logger.warn({ err: { message: (error as Error).message } }, 'evidence could not be read; the ramps wait for it');
+        },
       });
       const fileStore = createFileRampStore(manager);
       controller = createRampController({
