@@ -298,3 +298,17 @@ test('a PromQL gate holds without a value and rolls back when its value leaves i
     await r.close();
   }
 });
+
+test('a configuration edit that changes the steps under a running ramp pauses it instead of guessing', () => withRig(RAMP, async (r) => {
+  await r.controller.act('api', 'start', 'ops');
+  await walk(r, (weight) => weight === 5);
+  const path = join(r.dir, 'figway.yaml');
+  await writeFile(path, (await readFile(path, 'utf8')).replace(/- 5\n/, '- 10\n'));
+  assert.equal((await r.manager.reloadConfig()).result, 'applied');
+  await r.interval();
+  const status = r.controller.status('api')!;
+  assert.equal(status.state, 'paused');
+  assert.match(status.reason!, /the ramp's steps changed \(now 0, 1, 10, 25, 50, 100\)/);
+  await r.controller.act('api', 'resume', 'ops');
+  assert.equal(r.weight(), 1, 'resume continues from the step at or below 5%');
+}));
