@@ -75,10 +75,10 @@ async function main(args: BenchArgs): Promise<void> {
   if (figwayB !== undefined && !existsSync(figwayB)) throw new Error(`--figway-b: ${figwayB} does not exist (build that checkout first)`);
   const extras: Record<string, [string, string, Partial<FigwayVariant>]> = {
     figway: [upstreamA.url, upstreamA.url, {}],
-    'figway-b': [upstreamA.url, upstreamA.url, { cli: figwayB }],
+    'figway-b': [upstreamA.url, upstreamA.url, { cli: figwayB, nodeFlags: settings.figwayBFlags }],
     'figway-workers': [upstreamA.url, upstreamA.url, { workers: settings.workers }],
     'figway-mirror': [upstreamA.url, upstreamB.url, { mirror: true }],
-    'figway-mirror-b': [upstreamA.url, upstreamB.url, { mirror: true, cli: figwayB }],
+    'figway-mirror-b': [upstreamA.url, upstreamB.url, { mirror: true, cli: figwayB, nodeFlags: settings.figwayBFlags }],
     'figway-access-log': [upstreamA.url, upstreamA.url, { accessLog: true }],
   };
   if (unavailable !== undefined) {
@@ -196,7 +196,7 @@ async function main(args: BenchArgs): Promise<void> {
       connections: settings.connections, seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, runWarmupSeconds: settings.runWarmupSeconds,
       rounds: settings.rounds, quick: settings.quick, deadlineSeconds: settings.deadlineSeconds,
       workers: settings.workers, scenarios, ...(settings.targets === undefined ? {} : { targets: [...settings.targets] }),
-      ...(settings.figwayB === undefined ? {} : { figwayB: resolve(settings.figwayB) }),
+      ...(settings.figwayB === undefined ? {} : { figwayB: resolve(settings.figwayB), figwayBFlags: settings.figwayBFlags }),
     },
     truncated,
     targets,

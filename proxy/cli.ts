@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The figway command line: start, validate, weights, traffic. Exit codes: 0 ok, 1 invalid input or failure, 2 usage.
+ * The figway command line: start, validate, weights, traffic, and (through a running figway's admin API, see
+ * cli-admin.ts) status, weight, ramp. Exit codes: 0 ok, 1 invalid input or failure, 2 usage, 3 admin API unreachable.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -10,9 +11,12 @@ import { loadConfigFiles, parseConfigText, parseWeightsText } from './config/loa
 import { createConfigManager } from './config/manager.js';
 import { createGatewayMetrics } from './metrics.js';
 import { createLogger } from './log.js';
-import { startFigway } from './main.js';
-import { defaultExtensions } from './extensions.js';
+import cluster from 'node:cluster';
+import { startServing } from './cluster/start.js';
+import { lazyDefaultExtensions } from './lazy-extensions.js';
 import { figwayVersion, parseCommandLine, usageError, type CommandLine } from './command-line.js';
+import { ramp, status, weight } from './cli-admin.js';
+import { runReportCommand } from '../shadow-report/report/command.js';
 
 const USAGE = `figway — a strangler-fig migration gateway
 
@@ -25,12 +29,22 @@ Usage:
   figway weights show [-c figway.yaml]          print the weights in force
   figway traffic --url <gateway url> [--requests N] [--seconds S] [--clients N] [--concurrency N]
                                                 send bounded, realistic Pesto traffic through a gateway
+  figway status                                 a running figway: weights, ramps and why, last minute of traffic per side
+  figway weight <route> <percent>               set a weight through a running figway (one audit entry)
+  figway ramp <route> start|pause|resume|promote|abort
+                                                act on a route's ramp through a running figway
+  figway report [--format md|json|html] [--route R] [--since 1h] [--url U] [--token T]
+                                                the migration evidence of a running figway, for a review
   figway help | --help | --version
 
 Options:
   -c, --config <path>   configuration file (default: figway.yaml, or $FIGWAY_CONFIG)
 
-Every command answers --help. Exit codes: 0 ok, 1 invalid input or failure, 2 usage error.
+status, weight and ramp talk to the admin API: --admin-url (default $FIGWAY_ADMIN_URL, then http://127.0.0.1:9090)
+and the token in $FIGWAY_ADMIN_TOKEN (or --token).
+
+Every command answers --help. Exit codes: 0 ok, 1 invalid input, failure or refused by figway, 2 usage error,
+3 the admin API could not be reached or refused the token.
 `;
 
 const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
@@ -109,13 +123,13 @@ function printConfigError(error: unknown): number {
 async function start(args: string[]): Promise<number> {
   const parsed = parseCommandLine(START, { args, options: CONFIG_OPTION });
   if (typeof parsed === 'number') return parsed;
-  let running: Awaited<ReturnType<typeof startFigway>>;
+  let running: Awaited<ReturnType<typeof startServing>>;
   try {
-    running = await startFigway({ configPath: configPathFrom(parsed.values.config), extensions: defaultExtensions });
+    running = await startServing({ configPath: configPathFrom(parsed.values.config), extensions: lazyDefaultExtensions });
   } catch (error) {
     return printConfigError(error);
   }
-  process.stdout.write(`figway listening: gateway ${running.gatewayUrl}, admin ${running.adminUrl ?? 'disabled'}\n`);
+  if (!cluster.isWorker) process.stdout.write(`figway listening: gateway ${running.gatewayUrl}, admin ${running.adminUrl ?? 'disabled'}\n`);
   return new Promise((resolveExit) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -275,6 +289,12 @@ async function main(argv: string[]): Promise<number> {
     case 'validate': return validate(args);
     case 'weights': return weights(args);
     case 'traffic': return traffic(args);
+    case 'status': return status(args);
+    case 'weight': return weight(args);
+    case 'ramp': return ramp(args);
+    case 'report': return runReportCommand(args, {
+      stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env,
+    });
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;

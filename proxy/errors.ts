@@ -14,6 +14,10 @@ export const PROXY_ERRORS = {
   PROXY_BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
   PROXY_DUPLICATE_HOST: { status: 400, message: 'The request carries more than one Host header.' },
   PROXY_TE_ON_HTTP10: { status: 400, message: 'HTTP/1.0 requests must not carry Transfer-Encoding.' },
+  PROXY_MISSING_HOST: { status: 400, message: 'HTTP/1.1 requests must carry a Host header.' },
+  PROXY_HTTP_VERSION: { status: 505, message: 'Only HTTP/1.0 and HTTP/1.1 are served on this listener.' },
+  PROXY_EXPECTATION_FAILED: { status: 417, message: 'The only supported expectation is 100-continue.' },
+  PROXY_REQUEST_AFTER_CLOSE: { status: 400, message: 'A request arrived on a connection figway had refused and was closing; it was dropped unanswered (counted, never sent).' },
   PROXY_FOREIGN_ABSOLUTE_TARGET: { status: 400, message: 'Absolute-form request target names another host.' },
   PROXY_BAD_PATH: { status: 400, message: 'The request path cannot be normalised.' },
   PROXY_BAD_OVERRIDE: { status: 400, message: 'The side override header must be "legacy" or "new".' },
@@ -26,10 +30,15 @@ export const PROXY_ERRORS = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export const ADMIN_ERRORS = {
-  ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid admin bearer token is required.' },
+  ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid admin bearer token (or a dashboard session) is required.' },
+  ADMIN_CSRF: { status: 403, message: 'Refused: a state-changing request made with the dashboard session needs the X-Figway-CSRF header from GET /api/session and must come from the dashboard itself.' },
   ADMIN_NOT_FOUND: { status: 404, message: 'No such admin resource.' },
   ADMIN_BAD_WEIGHT: { status: 400, message: 'The weight edit was rejected.' },
+  ADMIN_BUSY: { status: 503, message: 'Too many dashboards have the event stream open; retry later.' },
+  ADMIN_BAD_ACCEPT: { status: 400, message: 'The accepted-difference edit was rejected; nothing was written.' },
   ADMIN_BAD_REQUEST: { status: 400, message: 'The request does not match the API schema; nothing was changed.' },
+  ADMIN_RAMP_CONFLICT: { status: 409, message: 'The ramp action is not allowed in the ramp\'s state; nothing was changed.' },
+  ADMIN_RAMP_UNAVAILABLE: { status: 503, message: 'The ramp cannot act now (the shared Redis is unreachable); nothing was changed.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Configuration error codes; their messages are built per occurrence (file, line, field). */

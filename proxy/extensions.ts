@@ -1,13 +1,16 @@
 /**
  * defaultExtensions lists the features `figway start` plugs into the gateway: mirroring with response comparison
- * (proxy/mirror) and the Redis side-effect comparison (proxy/redis) it delegates to, so the data plane itself stays
- * free of them.
+ * (proxy/mirror), the Redis side-effect comparison (proxy/redis) it delegates to, the ramp (evidence timeline and
+ * controller, proxy/ramp) that reads what they found, and the dashboard (shadow-report/dashboard) that shows and
+ * drives them — so the data plane itself stays free of them.
  */
-import type { FigwayExtension, StartOptions } from './main.js';
+import type { ExtensionContext, FigwayExtension, StartOptions } from './main.js';
+import { createRampExtension, type RampExtension } from './ramp/extension.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
 import { createMirrorExtension, type MirrorExtensionOptions } from './mirror/extension.js';
 import { createRedisSideEffects, type RedisSideEffects, type RedisSideEffectsOptions } from './redis/checker.js';
+import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
 
 /** ComparisonExtensions are the mirror and the Redis checker, wired to each other. */
 export interface ComparisonExtensions {
@@ -32,6 +35,15 @@ export function createComparisonExtensions(
   return { extensions: [redisExtension, mirror], mirror, redis };
 }
 
-/** defaultExtensions returns the extensions of a production figway. */
-export const defaultExtensions: NonNullable<StartOptions['extensions']> = async ({ logger, metrics }): Promise<FigwayExtension[]> =>
-  createComparisonExtensions({ logger, metrics }).extensions;
+/** comparisonAndRampExtensions are the comparison stack and the ramp reading it (what `figway start` loads on demand). */
+export function comparisonAndRampExtensions(context: ExtensionContext): { extensions: FigwayExtension[]; ramp: RampExtension } {
+  const comparison = createComparisonExtensions(context);
+  const ramp = createRampExtension(context, { diffSummaries: () => comparison.mirror.store()?.summaries() });
+  return { extensions: [...comparison.extensions, ramp], ramp };
+}
+
+/** defaultExtensions returns the extensions of a production figway; the dashboard comes last (it serves what others lack). */
+export const defaultExtensions: NonNullable<StartOptions['extensions']> = async (context): Promise<FigwayExtension[]> => {
+  const { extensions, ramp } = comparisonAndRampExtensions(context);
+  return [...extensions, createDashboardExtension({ ...context, timeline: () => ramp.evidence() })];
+};

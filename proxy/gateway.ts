@@ -84,12 +84,23 @@ export interface Gateway {
   drain(graceMs: number): Promise<{ drained: boolean; abandoned: number }>;
 }
 
+/**
+ * CLOSING marks a client connection figway has answered with `Connection: close`. Node's parser may already have
+ * split further (pipelined, or smuggled inside a body figway refused) requests off that connection; none of them
+ * may reach an upstream, so the request handler drops them unanswered and the socket closes after the refusal.
+ */
+const CLOSING = Symbol('figway.closing');
+type ClientSocket = Socket & { [CLOSING]?: true };
+
 function rejectRequest(res: ServerResponse, code: ProxyErrorCode, requestId: string | undefined, metrics: GatewayMetrics, closeConnection = false): void {
   metrics.rejected(code);
   const body = errorBody(code, requestId);
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
   if (requestId !== undefined) headers['x-request-id'] = requestId;
-  if (closeConnection) headers.connection = 'close';
+  if (closeConnection) {
+    headers.connection = 'close';
+    (res.req.socket as ClientSocket)[CLOSING] = true;
+  }
   res.writeHead(PROXY_ERRORS[code].status, headers);
   res.end(body);
 }
@@ -134,6 +145,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private abortUpstream: ((reason?: Error) => void) | undefined;
   private resumeUpstream: (() => void) | undefined;
   private responded = false;
+  /** The upstream error that cut the answer after its headers, if one did. */
+  private truncatedBy: string | undefined;
   private finished = false;
   private failedOver = false;
   private status = 0;
@@ -289,9 +302,12 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.responded) {
-      // Headers are out: the only honest signal left is to cut the connection.
+      // Headers are out: the only honest signal left is to cut the connection. The client saw a status (often 200)
+      // and then a reset, so the answer is counted and logged as an error, not as that status.
       this.observer?.onAbort(code);
       this.res.destroy(error);
+      this.gateway.metrics.truncated(this.route.name, this.side);
+      this.truncatedBy = code;
       this.finish();
       return;
     }
@@ -322,8 +338,32 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     this.finished = true;
     this.res.off('drain', this.onDrain);
-    this.gateway.requestDone(this.route.name, this.side, this.status, this.started, this.context);
+    this.gateway.requestDone(this.route.name, this.side, this.status, this.started, this.context, this.truncatedBy);
   }
+}
+
+/**
+ * closeWithConnection covers a pipelined request whose answer is queued behind another: Node never emits 'close' on
+ * a queued response when the connection ends first, so the exchange would never learn that its client is gone.
+ */
+function closeWithConnection(socket: Socket, res: ServerResponse): void {
+  const orphaned = (): void => { res.emit('close'); };
+  socket.once('close', orphaned);
+  res.once('socket', () => socket.off('close', orphaned));
+}
+
+/**
+ * framingRefusal checks what is only worth checking on unusual requests (not exactly one Host, not HTTP/1.1): the
+ * cases where figway and an upstream could disagree on where the request ends or whom it is for.
+ */
+function framingRefusal(req: IncomingMessage, hosts: number): ProxyErrorCode | undefined {
+  if (hosts > 1) return 'PROXY_DUPLICATE_HOST';
+  if (req.httpVersionMajor !== 1) return 'PROXY_HTTP_VERSION';
+  // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
+  if (hosts === 0 && req.httpVersionMinor === 1) return 'PROXY_MISSING_HOST';
+  // RFC 9112 §6.1: Transfer-Encoding on HTTP/1.0 is a framing fault (the classic smuggling vector).
+  if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) return 'PROXY_TE_ON_HTTP10';
+  return undefined;
 }
 
 const kCore = Symbol('figway.core');
@@ -345,19 +385,24 @@ class GatewayCore {
   constructor(readonly options: GatewayOptions, readonly metrics = options.metrics, readonly logger = options.logger) {}
 
   handle(req: IncomingMessage, res: ServerResponse): void {
+    if ((req.socket as ClientSocket)[CLOSING] === true) {
+      // Parsed behind a request figway refused and closed: never forward it, never answer it.
+      this.metrics.rejected('PROXY_REQUEST_AFTER_CLOSE');
+      return;
+    }
     const started = performance.now();
     this.inFlight++;
-    this.metrics.inFlight.inc();
     (res as ResponseWithExchange)[kCore] = this;
     res.on('close', onResponseClose);
+    if (res.socket === null) closeWithConnection(req.socket, res);
     const snapshot = this.options.snapshot();
     const raw = req.rawHeaders;
 
     let hosts = 0;
     for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
-    if (hosts > 1) return rejectRequest(res, 'PROXY_DUPLICATE_HOST', undefined, this.metrics, true);
-    if (req.httpVersionMinor === 0 && req.httpVersionMajor === 1 && req.headers['transfer-encoding'] !== undefined) {
-      return rejectRequest(res, 'PROXY_TE_ON_HTTP10', undefined, this.metrics, true);
+    if (hosts !== 1 || req.httpVersionMinor !== 1 || req.httpVersionMajor !== 1) {
+      const refusal = framingRefusal(req, hosts);
+      if (refusal !== undefined) return rejectRequest(res, refusal, undefined, this.metrics, true);
     }
 
     let target = req.url ?? '/';
@@ -423,6 +468,7 @@ class GatewayCore {
       }),
     };
     const exchange = new Exchange(this, req, res, route, context, started);
+    this.metrics.requestStarted(route.name);
 
     const plugins = this.options.plugins;
     if (plugins === undefined || plugins.length === 0 || !route.observed) {
@@ -458,14 +504,18 @@ class GatewayCore {
   /** responseClosed accounts a closed client response (one shared listener, no closure per request). */
   responseClosed(): void {
     this.inFlight--;
-    this.metrics.inFlight.dec();
     if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  requestDone(route: string, side: Side, status: number, started: number, context: ExchangeContext): void {
+  requestDone(route: string, side: Side, status: number, started: number, context: ExchangeContext, truncatedBy?: string): void {
     const seconds = (performance.now() - started) / 1000;
     this.metrics.observeRequest(route, side, status, seconds);
-    if (this.options.accessLog) {
+    if (truncatedBy !== undefined) {
+      this.logger.warn({
+        route, side, status, error: truncatedBy, truncated: true, durationMs: Math.round(seconds * 1e6) / 1e3, requestId: context.requestId,
+        method: context.method, path: context.target.split('?', 1)[0],
+      }, 'answer cut mid-body: the upstream failed after its headers');
+    } else if (this.options.accessLog) {
       this.logger.info({
         route, side, status, durationMs: Math.round(seconds * 1e6) / 1e3, requestId: context.requestId,
         method: context.method, path: context.target.split('?', 1)[0], reason: context.selection.reason,
@@ -498,7 +548,27 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     const code: ProxyErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'PROXY_HEADERS_TOO_LARGE' : 'PROXY_BAD_REQUEST';
     options.metrics.rejected(code);
+    const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+    if (answering?.req.complete === true) {
+      // The bad bytes follow a request still being answered: an error written now would be read as its answer (or
+      // land inside it on the wire). Let that answer finish, then close; the bad request gets no answer.
+      (socket as ClientSocket)[CLOSING] = true;
+      const close = (): void => { socket.destroySoon(); };
+      answering.once('finish', close);
+      answering.once('close', close);
+      return;
+    }
+    // The bad bytes are in the body of the request being answered: the error is its answer, unless one is on the wire.
+    if (answering?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
     writeRawError(socket, code);
+  });
+  // Node would answer an unknown Expect with a bare 417; answer in figway's format and close (a body may follow).
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    if ((req.socket as ClientSocket)[CLOSING] === true) return;
+    rejectRequest(res, 'PROXY_EXPECTATION_FAILED', undefined, options.metrics, true);
   });
   return {
     server,

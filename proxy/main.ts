@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createConfigManager, type ConfigManager } from './config/manager.js';
-import { adminTokenFrom } from './config/load.js';
-import { ConfigError } from './errors.js';
+import { adminTokensFrom, type AdminToken } from './config/load.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import { createGateway, type Gateway, type GatewayPlugin } from './gateway.js';
 import { createAdminServer, type AdminModule } from './admin.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
@@ -24,6 +24,10 @@ export interface FigwayExtension {
   admin?: AdminModule;
   /** Called whenever a new snapshot is applied (also the first). */
   applied?(snapshot: RuntimeSnapshot): void;
+  /** Called once the configuration is loaded, before the listeners open, except in a worker (the ramp controller starts here). */
+  start?(): void | Promise<void>;
+  /** Awaited after the first snapshot, before serving (an extension that loads its code on demand). */
+  ready?(): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -40,6 +44,13 @@ export interface StartOptions {
   extensions?: (context: ExtensionContext) => FigwayExtension[] | Promise<FigwayExtension[]>;
   /** Clock (epoch ms) of the audit log and the ramp controller. Default Date.now. */
   now?: () => number;
+  /**
+   * The process's part when `workers` > 1 (proxy/cluster): a primary serves the admin listener but no data plane,
+   * a worker the data plane but no admin listener. Default 'single': both.
+   */
+  role?: 'single' | 'primary' | 'worker';
+  /** The metrics to use (the primary's add up its workers'); default a fresh createGatewayMetrics(). */
+  metrics?: GatewayMetrics;
 }
 
 /** ExtensionContext is what an extension may use of the running figway. */
@@ -49,6 +60,8 @@ export interface ExtensionContext {
   manager: () => ConfigManager;
   audit: AuditLog;
   events: FigwayEvents;
+  /** The clock (epoch ms). */
+  now: () => number;
 }
 
 /** RunningFigway is a started instance. */
@@ -69,17 +82,19 @@ export interface RunningFigway {
 /** startFigway starts figway from a configuration file. Throws ConfigError on invalid files and on a listener that cannot bind. */
 export async function startFigway(options: StartOptions): Promise<RunningFigway> {
   const env = options.env ?? process.env;
-  const metrics = createGatewayMetrics();
+  const metrics = options.metrics ?? createGatewayMetrics();
+  const role = options.role ?? 'single';
   let logger = options.logger ?? createLogger('info');
   let managerRef: ConfigManager | undefined;
   const events = createFigwayEvents();
   // The audit log writes through whichever logger is current (the configured one replaces the default below).
-  const audit = createAuditLog({ logger: () => logger, ...(options.now === undefined ? {} : { now: options.now }) });
+  const now = options.now ?? Date.now;
+  const audit = createAuditLog({ logger: () => logger, now });
   audit.on('entry', (entry) => events.emit('audit', entry));
   // Whatever is opened is closed again if the start fails, so a failed `figway start` exits (Redis clients included).
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef!, audit, events });
+    const extensions = options.extensions === undefined ? [] : await options.extensions({ logger, metrics, manager: () => managerRef!, audit, events, now });
     undo.push(async () => { for (const extension of extensions) await extension.close?.(); });
     const manager = await createConfigManager({
       configPath: options.configPath,
@@ -90,16 +105,19 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
     });
     managerRef = manager;
     undo.push(() => manager.close());
+    for (const extension of extensions) await extension.ready?.();
     const config = manager.config;
     if (options.logger === undefined) {
       logger = createLogger(config.log.level);
     }
+    // Controllers (the ramp) act where the admin listener runs: never in a worker, so N workers are still one ramp.
+    if (role !== 'worker') for (const extension of extensions) await extension.start?.();
 
-    let adminToken: string | undefined;
+    let adminTokens: AdminToken[] | undefined;
     if (config.listeners.admin.enabled) {
-      const token = adminTokenFrom(config, env);
-      if (typeof token !== 'string') throw new ConfigError([token]);
-      adminToken = token;
+      const tokens = adminTokensFrom(config, env);
+      if (tokens.length === 0 || 'code' in tokens[0]!) throw new ConfigError(tokens as ConfigIssue[]);
+      adminTokens = tokens as AdminToken[];
     }
 
     const gateway = createGateway({
@@ -111,23 +129,27 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
       plugins: extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin])),
     });
     const gatewayListener = { host: config.listeners.gateway.host, port: options.gatewayPort ?? config.listeners.gateway.port };
-    undo.push(() => closeServer(gateway.server));
-    await listenOrExplain(() => new Promise<void>((resolve, reject) => {
-      gateway.server.once('error', reject);
-      gateway.server.listen(gatewayListener.port, gatewayListener.host, () => {
-        gateway.server.off('error', reject);
-        resolve();
-      });
-    }), manager.configPath, 'listeners.gateway.port', gatewayListener);
-    const gatewayAddress = gateway.server.address() as AddressInfo;
-    const gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
+    let gatewayUrl = `http://${urlHost(gatewayListener.host)}:${gatewayListener.port}`;
+    if (role !== 'primary') {
+      undo.push(() => closeServer(gateway.server));
+      await listenOrExplain(() => new Promise<void>((resolve, reject) => {
+        gateway.server.once('error', reject);
+        gateway.server.listen(gatewayListener.port, gatewayListener.host, () => {
+          gateway.server.off('error', reject);
+          resolve();
+        });
+      }), manager.configPath, 'listeners.gateway.port', gatewayListener);
+      const gatewayAddress = gateway.server.address() as AddressInfo;
+      gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
+    }
 
     let stopping = false;
     let admin: FastifyInstance | undefined;
     let adminUrl: string | undefined;
-    if (adminToken !== undefined) {
+    if (adminTokens !== undefined && role !== 'worker') {
       const app = await createAdminServer({
-        token: adminToken,
+        tokens: adminTokens,
+        sessionTtlMs: config.listeners.admin.sessionTtlSeconds * 1000,
         manager,
         metrics,
         audit,
@@ -157,7 +179,7 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
       events,
       async stop() {
         stopping = true;
-        const result = await gateway.drain(config.shutdownGraceMs);
+        const result = role === 'primary' ? { drained: true, abandoned: 0 } : await gateway.drain(config.shutdownGraceMs);
         await admin?.close();
         for (const extension of extensions) await extension.close?.();
         await manager.close();

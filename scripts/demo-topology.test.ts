@@ -12,7 +12,7 @@ import { FigwayConfigSchema, UpstreamSchema, WeightsSchema, type FigwayConfig } 
 import { parseConfigText, parseWeightsText } from '../proxy/config/load.js';
 import { pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
 import {
-  COMPOSE_FILES, COMPOSE_PESTO_URLS, DEMO_ROUTE_OPTIONS, ENV, FIGWAY, MAIL_SINK, PESTO_SERVICES, PROMETHEUS, REDIS, type DemoService,
+  COMPOSE_FILES, COMPOSE_PESTO_URLS, DEMO_ROUTE_OPTIONS, ENV, FIGWAY, GRAFANA, MAIL_SINK, PESTO_SERVICES, PROMETHEUS, REDIS, type DemoService,
 } from './demo-topology.js';
 
 // dist/scripts/x.test.js → repository root.
@@ -42,7 +42,7 @@ describe('docker-compose.yml agrees with demo-topology.ts', () => {
   it('has exactly the demo services', () => {
     assert.deepEqual(
       Object.keys(compose.services).sort(),
-      [REDIS.service, ...nodeServices.map((service) => service.service), FIGWAY.service, PROMETHEUS.service].sort(),
+      [REDIS.service, ...nodeServices.map((service) => service.service), FIGWAY.service, PROMETHEUS.service, GRAFANA.service].sort(),
     );
   });
   for (const service of nodeServices) {
@@ -78,6 +78,22 @@ describe('docker-compose.yml agrees with demo-topology.ts', () => {
     assert.ok(prometheus.volumes?.includes(`./${COMPOSE_FILES.prometheus}:/etc/prometheus/prometheus.yml:ro`));
     assert.deepEqual(prometheus.secrets, [COMPOSE_FILES.adminTokenSecret]);
     assert.equal(compose.secrets?.[COMPOSE_FILES.adminTokenSecret]?.environment, ENV.figwayAdminToken);
+    assert.ok(prometheus.volumes?.includes('./deploy/figway-alerts.yml:/etc/prometheus/figway-alerts.yml:ro'), 'the alerting rules are loaded');
+    assert.deepEqual((readYaml(COMPOSE_FILES.prometheus) as { rule_files?: string[] }).rule_files, ['/etc/prometheus/figway-alerts.yml']);
+  });
+  it('runs grafana with the figway dashboard and the Prometheus datasource provisioned', () => {
+    const grafana = compose.services[GRAFANA.service];
+    assert.ok(grafana);
+    assert.equal(grafana.image, GRAFANA.image);
+    assert.ok(grafana.volumes?.includes('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro'));
+    assert.ok(grafana.volumes?.includes('./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro'));
+    const datasource = readYaml('deploy/grafana/provisioning/datasources/prometheus.yml') as { datasources: Array<{ uid: string; url: string }> };
+    assert.equal(datasource.datasources[0]?.url, `http://${PROMETHEUS.service}:${PROMETHEUS.containerPort}`);
+    const dashboard = JSON.parse(readFileSync(`${ROOT}deploy/grafana/dashboards/figway.json`, 'utf8')) as { panels: Array<{ title: string; datasource?: { uid: string } }> };
+    assert.ok(dashboard.panels.every((panel) => panel.datasource === undefined || panel.datasource.uid === datasource.datasources[0]?.uid));
+    for (const title of ['Weight on new', 'Unexpected-difference rate', 'Error rate (5xx) per side', 'p99 latency per side']) {
+      assert.ok(dashboard.panels.some((panel) => panel.title === title), title);
+    }
   });
 });
 

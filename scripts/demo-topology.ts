@@ -76,6 +76,9 @@ export const FIGWAY = {
 /** PROMETHEUS scrapes figway's admin /metrics with the admin bearer token. */
 export const PROMETHEUS = { service: 'prometheus', port: 9091, containerPort: 9090, image: 'prom/prometheus:v2.53.0' } as const;
 
+/** GRAFANA shows deploy/grafana/dashboards/figway.json from the Prometheus beside it. */
+export const GRAFANA = { service: 'grafana', port: 3000, image: 'grafana/grafana:11.1.0' } as const;
+
 /** serviceUrl is the in-network base URL of a service. */
 export function serviceUrl(service: { service: string; port: number }): string {
   return `http://${service.service}:${service.port}`;

@@ -18,6 +18,14 @@ const request = (): CapturedRequest => ({
 });
 
 describe('createRedactor', () => {
+  it('redacts a response the same with or without the body the comparison already parsed', () => {
+    const res: CapturedResponse = { status: 200, headers: { 'content-type': 'application/json', 'set-cookie': 'sid=abcdef123' }, body: request().body };
+    const plain = createRedactor({ key }).begin().response(res);
+    const reused = createRedactor({ key }).begin().response(res, JSON.parse(res.body.toString('utf8')) as unknown);
+    assert.deepEqual(reused, plain);
+    assert.ok(!reused.body.toString('utf8').includes(SECRET));
+  });
+
   it('masks secret headers and keeps their shape', () => {
     const r = createRedactor({ key }).begin().request(request());
     assert.ok(isPlaceholder(r.headers['x-pesto-token']));

@@ -23,6 +23,8 @@ Options:
   --workers <n>           gateway processes of the figway-workers target (default 2)
   --figway-b <dir>        A/B: also run the figway build in <dir> (a checkout with dist/ built) as figway-b
                           (and figway-mirror-b when figway-mirror runs), in the same interleaved rounds
+  --figway-b-flags <f>    node flags for the B build, e.g. --figway-b-flags=--max-semi-space-size=4; without --figway-b the B
+                          build is this checkout, so this A/Bs a Node/V8 setting
   --profile               after the rounds, run every figway target once per scenario under --cpu-prof and write
                           bench/results/profiles/<date>/<target>-<scenario>.cpuprofile plus a self-time summary
   --load-only             skip what follows the load runs (memory configurations, dependency costs, stalled
@@ -40,6 +42,8 @@ export interface BenchArgs {
   scenarios?: Scenario[];
   workers?: number;
   figwayB?: string;
+  /** Node flags of the B build (split on spaces). */
+  figwayBFlags?: string[];
   profile: boolean;
   loadOnly: boolean;
 }
@@ -81,6 +85,7 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
         scenarios: { type: 'string' },
         workers: { type: 'string' },
         'figway-b': { type: 'string' },
+        'figway-b-flags': { type: 'string' },
         profile: { type: 'boolean' },
         'load-only': { type: 'boolean' },
       },
@@ -120,6 +125,10 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
     if (targets !== undefined) args.targets = targets;
     if (scenarios !== undefined) args.scenarios = scenarios;
     if (values['figway-b'] !== undefined) args.figwayB = values['figway-b'];
+    if (values['figway-b-flags'] !== undefined) {
+      args.figwayBFlags = values['figway-b-flags'].split(' ').filter((flag) => flag !== '');
+      args.figwayB ??= repoRoot;
+    }
     return { kind: 'run', args };
   } catch (error) {
     return { kind: 'exit', code: 2, stderr: `figway bench: ${(error as Error).message.split('\n')[0]}\n` };

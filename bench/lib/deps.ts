@@ -5,7 +5,8 @@ import { benchDist } from './paths.js';
 /** The modules measured: figway's runtime dependencies and its own layers (dist/ paths). */
 export const MEASURED_MODULES: Record<string, string[]> = {
   'bare node': [],
-  undici: ['undici'],
+  'undici (index: fetch, WebSocket, caches, …)': ['undici'],
+  'undici Pool module only (what figway loads)': ['undici/lib/dispatcher/pool.js'],
   fastify: ['fastify'],
   'prom-client': ['prom-client'],
   pino: ['pino'],

@@ -34,6 +34,8 @@ export interface FigwayVariant {
   cli?: string;
   /** Write a CPU profile of every figway process into this directory when it exits. */
   profileDir?: string;
+  /** More node flags (the B build of an A/B). */
+  nodeFlags?: string[];
 }
 
 /** figwayAvailability runs `cli.js --help`; it resolves undefined when the CLI works, else the reason it does not. */
@@ -89,7 +91,7 @@ export function writeFigwayFiles(dir: string, variant: FigwayVariant): string {
 /** startFigway writes the variant's files into `dir`, starts figway and waits until it forwards GET /json. */
 export async function startFigway(dir: string, variant: FigwayVariant): Promise<Child> {
   const config = writeFigwayFiles(dir, variant);
-  const nodeFlags = variant.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', variant.profileDir];
+  const nodeFlags = [...(variant.nodeFlags ?? []), ...(variant.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', variant.profileDir])];
   const child = startNode(`figway (${variant.name})`, variant.cli ?? cliPath, ['start', '--config', config], {
     nodeFlags,
     cwd: dir,

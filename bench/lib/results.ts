@@ -107,7 +107,7 @@ export interface BenchResults {
   loadGenerator: string;
   settings: {
     connections: number; seconds: number; warmupSeconds: number; runWarmupSeconds: number; rounds: number; quick: boolean; deadlineSeconds: number;
-    workers: number; scenarios: Scenario[]; targets?: string[]; figwayB?: string;
+    workers: number; scenarios: Scenario[]; targets?: string[]; figwayB?: string; figwayBFlags?: string[];
   };
   truncated: boolean;
   targets: Partial<Record<TargetName, TargetInfo>>;

@@ -31,6 +31,8 @@ export interface Settings {
   scenarios: Scenario[];
   /** Root of a second figway checkout (with dist/) benched as figway-b. */
   figwayB: string | undefined;
+  /** Node flags of the B build. */
+  figwayBFlags: string[];
   /** Write CPU profiles of figway per scenario after the rounds. */
   profile: boolean;
   /** Skip everything after the load runs. */
@@ -63,6 +65,7 @@ export function readSettings(args: BenchArgs = { profile: false, loadOnly: false
     targets: args.targets,
     scenarios: args.scenarios ?? ['GET', 'POST'],
     figwayB: args.figwayB,
+    figwayBFlags: args.figwayBFlags ?? [],
     profile: args.profile,
     loadOnly: args.loadOnly,
   };

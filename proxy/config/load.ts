@@ -266,6 +266,40 @@ export function adminTokenFrom(config: FigwayConfig, env: NodeJS.ProcessEnv): st
   return token;
 }
 
+/** AdminToken is one named admin token; the name is who acted in the audit log. */
+export interface AdminToken {
+  name: string;
+  token: string;
+}
+
+/**
+ * adminTokensFrom reads every admin token: `tokenEnv` as the token named `admin` (when set, or when no other token is
+ * named) and each `tokens` entry. Returns the issues when a named variable is unset or short, or two tokens share a name.
+ */
+export function adminTokensFrom(config: FigwayConfig, env: NodeJS.ProcessEnv): AdminToken[] | ConfigIssue[] {
+  const admin = config.listeners.admin;
+  const tokens: AdminToken[] = [];
+  const issues: ConfigIssue[] = [];
+  const primary = env[admin.tokenEnv];
+  if (primary !== undefined && primary !== '' || admin.tokens.length === 0) {
+    const token = adminTokenFrom(config, env);
+    if (typeof token === 'string') tokens.push({ name: 'admin', token });
+    else issues.push(token);
+  }
+  admin.tokens.forEach((entry, index) => {
+    const value = env[entry.env];
+    const field = `listeners.admin.tokens[${index}]`;
+    if (value === undefined || value.length < 16) {
+      issues.push({ code: 'CONFIG_ADMIN_TOKEN_MISSING', file: 'environment', field: `${field}.env`, message: `set ${entry.env} to a token of at least 16 characters (admin token "${entry.name}")` });
+    } else if (tokens.some((other) => other.name === entry.name)) {
+      issues.push({ code: 'CONFIG_SCHEMA', file: 'configuration', field: `${field}.name`, message: `admin token name "${entry.name}" is used twice ("admin" is the name of tokenEnv's token)` });
+    } else {
+      tokens.push({ name: entry.name, token: value });
+    }
+  });
+  return issues.length > 0 ? issues : tokens;
+}
+
 /**
  * dualStoreIssues: dual mirroring compares two shadow stores that figway seeds, watches and clears, so each side needs
  * its own shadow store, distinct from the other side's and from every production store, and a production store to

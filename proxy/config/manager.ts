@@ -9,7 +9,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isMap, parseDocument, Scalar, type Document } from 'yaml';
+import { isMap, isSeq, parseDocument, Scalar, type Document } from 'yaml';
 import type { Logger } from 'pino';
 import { ConfigError, formatConfigIssue, type ConfigIssue } from '../errors.js';
 import {
@@ -17,7 +17,10 @@ import {
 } from './load.js';
 import { guardWeights } from './weights-guard.js';
 import { writeFileAtomic } from './atomic-write.js';
-import type { RampRecord } from './schema.js';
+import type { AcceptedDifferenceSchema, RampRecord } from './schema.js';
+
+/** AcceptedDifference is one `compare.accept` entry. */
+export type AcceptedDifference = typeof AcceptedDifferenceSchema.static;
 import { buildSnapshot, PoolRegistry, type RuntimeSnapshot } from '../runtime.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { RandomSource } from '../routing/select.js';
@@ -172,6 +175,7 @@ export class ConfigManager {
 
   private build(): RuntimeSnapshot {
     const snapshot = buildSnapshot(this.loaded.config, this.weightsState.weights, this.pools, this.options.random ?? Math.random);
+    this.options.metrics.routes(snapshot.routes.map((route) => route.name));
     for (const route of snapshot.routes) this.options.metrics.setWeight(route.name, route.weight);
     this.current = snapshot;
     this.options.onApplied?.(snapshot);
@@ -262,6 +266,40 @@ export class ConfigManager {
       const weights = parseWeightsText(path, next, this.routeNames());
       await writeFileAtomic(path, next);
       this.applyWeights(weights, source);
+      return this.record({ file: path, result: 'applied', issues: [], at: new Date().toISOString() });
+    });
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * addAccepted appends one entry to a route's `compare.accept` in figway.yaml (atomic write, comments kept) and
+   * applies the result. The whole new file is validated first, exactly as a hand edit would be; a rejected edit writes
+   * nothing. An entry equal to an existing one is not added twice (result `unchanged`). Throws ConfigError.
+   */
+  addAccepted(route: string, entry: AcceptedDifference): Promise<ReloadOutcome> {
+    const run = this.writeChain.then(async () => {
+      const path = this.loaded.configPath;
+      const document = parseDocument(await readFile(path, 'utf8'));
+      const routes = document.get('routes');
+      const index = isSeq(routes) ? routes.items.findIndex((item) => isMap(item) && item.get('name') === route) : -1;
+      if (index < 0) {
+        throw new ConfigError([{ code: 'CONFIG_UNKNOWN_ROUTE', file: path, field: 'routes', message: `route "${route}" does not exist in the configuration` }]);
+      }
+      const clean = Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined));
+      const existing = document.getIn(['routes', index, 'compare', 'accept']);
+      const known = isSeq(existing) ? (existing.toJSON() as unknown[]).map((item) => JSON.stringify(item)) : [];
+      if (known.includes(JSON.stringify(clean))) return { file: path, result: 'unchanged' as const, issues: [], at: new Date().toISOString() };
+      if (isSeq(existing)) existing.add(document.createNode(clean));
+      else document.setIn(['routes', index, 'compare', 'accept'], document.createNode([clean]));
+      const next = document.toString();
+      // Validate exactly what will be written; route names do not change, so the weights stay valid.
+      const loaded = parseConfigText(path, next);
+      await writeFileAtomic(path, next);
+      // The watcher will see this text: remember it, so it is not applied twice.
+      this.lastText.set(path, next);
+      this.loaded = loaded;
+      this.build();
       return this.record({ file: path, result: 'applied', issues: [], at: new Date().toISOString() });
     });
     this.writeChain = run.catch(() => undefined);

@@ -12,12 +12,15 @@ export const DEFAULTS = {
   adminPort: 9090,
   adminHost: '127.0.0.1',
   adminTokenEnv: 'FIGWAY_ADMIN_TOKEN',
+  adminSessionTtlSeconds: 8 * 60 * 60,
+  adminMaxSessions: 1_000,
   maxHeaderBytes: 16 * 1024,
   maxBodyBytes: 10 * 1024 * 1024,
   connectTimeoutMs: 2_000,
   responseTimeoutMs: 30_000,
   bodyTimeoutMs: 30_000,
   shutdownGraceMs: 10_000,
+  workers: 1,
   overrideHeader: 'x-figway-side',
   connectionsPerUpstream: 128,
   mirrorMaxBodyBytes: 256 * 1024,
@@ -77,7 +80,18 @@ export const ListenersSchema = Type.Object({
     port: port(DEFAULTS.adminPort, `Admin port. Default ${DEFAULTS.adminPort}.`),
     tokenEnv: Type.String({
       default: DEFAULTS.adminTokenEnv,
-      description: `Environment variable holding the admin bearer token (never put the token in this file). Default ${DEFAULTS.adminTokenEnv}. The admin listener refuses to start without it.`,
+      description: `Environment variable holding the admin bearer token, named \`admin\` in the audit log (never put the token in this file). Default ${DEFAULTS.adminTokenEnv}. Optional when \`tokens\` names others; the admin listener refuses to start with no token at all.`,
+    }),
+    tokens: Type.Array(Type.Object({
+      name: Name,
+      env: Type.String({ minLength: 1, description: 'Environment variable holding this token (at least 16 characters).' }),
+    }, strict), {
+      default: [],
+      description: 'More admin tokens, each with a name that the audit log records as who acted (e.g. one per person or per CI job). Default none.',
+    }),
+    sessionTtlSeconds: Type.Integer({
+      minimum: 60, maximum: 7 * 24 * 60 * 60, default: DEFAULTS.adminSessionTtlSeconds,
+      description: `Lifetime of a dashboard session after sign-in, in seconds (absolute, not sliding). Default ${DEFAULTS.adminSessionTtlSeconds}.`,
     }),
   }, { ...strict, default: {}, description: 'The admin listener: probes, metrics, route and diff API.' }),
 }, { ...strict, default: {}, description: 'Where figway listens.' });
@@ -157,7 +171,7 @@ export const RedisKeySchema = Type.Object({
 }, strict);
 
 export const RouteRedisSchema = Type.Object({
-  keys: Type.Array(RedisKeySchema, { minItems: 1, description: 'The keys a request on this route touches.' }),
+  keys: Type.Array(RedisKeySchema, { default: [], description: 'The keys a request on this route touches (named per request by templates). They are seeded into shadow stores before a mirrored request and compared by name. With dual mirroring, writes to other keys are discovered without any declaration (discoverWrites); keys a shadow reads must still be declared, or its store will not hold them.' }),
   settleMs: Type.Integer({ minimum: 0, maximum: 10_000, default: DEFAULTS.redisSettleMs, description: 'Wait this long after an answer before reading keys (services that write after answering).' }),
   ttlToleranceSeconds: Type.Integer({ minimum: 0, default: DEFAULTS.redisTtlToleranceSeconds, description: 'TTLs within this many seconds compare equal.' }),
   snapshotTimeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULTS.redisSnapshotTimeoutMs, description: `isolated/dual mirroring: a sampled request waits, before it is forwarded, for one read of its keys' current values from the primary's store (the state both shadows start from). Past this budget the request is forwarded unmirrored and the drop is counted (redis-snapshot-timeout). Default ${DEFAULTS.redisSnapshotTimeoutMs} ms.` }),
@@ -244,7 +258,7 @@ export const RouteSchema = Type.Object({
 export const DiffStoreSchema = Type.Object({
   kind: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory', description: 'memory: bounded, per instance. redis: capped streams shared by instances, survives restarts.' }),
   redis: Type.Optional(RedisStoreSchema),
-  samplesPerClass: Type.Integer({ minimum: 1, default: DEFAULTS.diffStoreMemorySamples, description: `Redacted samples kept per route and class. Default ${DEFAULTS.diffStoreMemorySamples}.` }),
+  samplesPerClass: Type.Integer({ minimum: 1, default: DEFAULTS.diffStoreMemorySamples, description: `Redacted samples kept per route and class. Once a class holds this many, at most one new sample per second replaces the oldest; other comparisons of that class are counted without being redacted or copied. Default ${DEFAULTS.diffStoreMemorySamples}.` }),
   streamMaxLen: Type.Integer({ minimum: 100, default: DEFAULTS.diffStoreStreamMaxLen, description: `Approximate cap of the Redis stream. Default ${DEFAULTS.diffStoreStreamMaxLen}.` }),
 }, { ...strict, default: {}, description: 'Where comparison evidence is kept.' });
 
@@ -274,6 +288,10 @@ export const FigwayConfigSchema = Type.Object({
   trustedProxies: Type.Array(Type.String(), { default: [], description: 'Addresses or CIDRs whose X-Forwarded-* headers are trusted. Others are overwritten.' }),
   maxHeaderBytes: Type.Integer({ minimum: 1024, default: DEFAULTS.maxHeaderBytes, description: `Request header block above this gets 431. Default ${DEFAULTS.maxHeaderBytes}.` }),
   shutdownGraceMs: Type.Integer({ minimum: 0, default: DEFAULTS.shutdownGraceMs, description: `On SIGTERM, in-flight requests get this long to finish. Default ${DEFAULTS.shutdownGraceMs}.` }),
+  workers: Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], {
+    default: DEFAULTS.workers,
+    description: `Gateway processes sharing the data-plane port (node:cluster). auto: one per core the process may use. With more than 1, a primary process runs the admin listener (its /metrics adds up every worker) and replaces a worker that dies; weights and configuration reloads reach every worker. Read at start: changing it needs a restart. Default ${DEFAULTS.workers}.`,
+  }),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level. Logs are JSON on stdout; they never carry headers, bodies or query strings.' }),
     access: Type.Boolean({ default: true, description: 'One JSON line per request (route, side, status, duration, request id).' }),

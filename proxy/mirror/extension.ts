@@ -10,7 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
+import { Gauge, type Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
+import { registerDiffApi } from '../../shadow-report/api.js';
 import type { Logger } from 'pino';
 import type { ExchangeContext, ExchangeObserver, GatewayPlugin } from '../gateway.js';
 import type { RuntimeSnapshot, UpstreamTarget } from '../runtime.js';
@@ -19,7 +21,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { DiffStoreConfig, MirrorConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/schema.js';
 import { createCounterSampler } from './sampler.js';
-import { createLane, createResourceTable, type Lane } from './lane.js';
+import { createLane, createResourceTable, type Lane, type LaneStats } from './lane.js';
 import type { RedisSampleEntry, SideEffectAnswers, SideEffectChecker, SideEffectPreparation } from './side-effects.js';
 import { sendShadow, type ShadowResult } from './shadow-request.js';
 import { ResponseCapture } from './response-capture.js';
@@ -27,12 +29,12 @@ import {
   createComparator, createComparisonMetrics, createMemoryDiffStore, createNoiseLearner, createRedactor, createRedisDiffStore,
   type Comparator, type ComparisonMetrics, type DiffStore, type NoiseLearner, type Redactor,
 } from '../../shadow-report/index.js';
+import { SAFE_METHODS, type LegacyPairTicket } from '../../shadow-report/noise-learner.js';
 import type { CapturedRequest, CapturedResponse, Finding, Side } from '../../shadow-report/types.js';
 
 export type { SideEffectChecker } from './side-effects.js';
 
-/** Methods a secondary legacy instance may be asked: they cannot change its state. */
-const IDEMPOTENT_READS = new Set(['GET', 'HEAD']);
+
 
 /** MirrorExtensionOptions inject the clock-free parts tests want to control. */
 export interface MirrorExtensionOptions {
@@ -48,8 +50,6 @@ interface RouteState {
   lane: Lane;
   comparator: Comparator;
   secondaryLegacy: Pool | undefined;
-  /** A request that may write reached the route: the secondary legacy instance's state may differ from now on. */
-  writesSeen: boolean;
   mirrorSignature: string;
 }
 
@@ -76,6 +76,25 @@ function laneBounds(mirror: MirrorConfig): { maxActive: number; maxQueued: numbe
   return { maxActive: mirror.maxInFlight, maxQueued: mirror.maxQueued, maxQueuedBytes: mirror.maxQueuedBytes, maxWaitMs: mirror.maxQueueWaitMs };
 }
 
+/** registerLaneGauges exposes each route's shadow lane (running, waiting, bytes held) so saturation shows before drops do. */
+function registerLaneGauges(registry: Registry, routes: ReadonlyMap<string, RouteState>): void {
+  const gauges: Array<[string, string, (stats: LaneStats) => number]> = [
+    ['figway_shadow_lane_active', 'Shadow comparisons running now, per route.', (stats) => stats.active],
+    ['figway_shadow_lane_queued', 'Sampled requests waiting in the shadow lane, per route.', (stats) => stats.queued],
+    ['figway_shadow_lane_queued_bytes', 'Bytes held by waiting samples, per route.', (stats) => stats.queuedBytes],
+  ];
+  for (const [name, help, read] of gauges) {
+    if (registry.getSingleMetric(name) !== undefined) continue;
+    new Gauge({
+      name, help, labelNames: ['route'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [route, state] of routes) this.set({ route }, read(state.lane.stats()));
+      },
+    });
+  }
+}
+
 /** MirrorExtension is the extension plus what figway's wiring and tests reach into. */
 export interface MirrorExtension extends FigwayExtension {
   store(): DiffStore | undefined;
@@ -98,12 +117,18 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
   let storeSignature = '';
   const sideEffects = options.sideEffects;
 
+  registerLaneGauges(options.metrics.registry, routes);
+
+  // Every sampled request ends as exactly one comparison (the comparator records it) or one drop, counted here in
+  // the metrics and in the diff store alike, so /metrics and /api/diffs always agree on coverage.
   const account = {
     sampled(route: string): void {
       comparisonMetrics.sampled(route);
+      void store?.sampled(route);
     },
     dropped(route: string, reason: string): void {
       comparisonMetrics.dropped(route, reason);
+      void store?.dropped(route, reason);
     },
   };
 
@@ -125,6 +150,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
       storeSignature = signature;
       void previous?.close();
     }
+    comparisonMetrics.init(snapshot.routes.filter((route) => route.observed).map((route) => route.name));
     const seen = new Set<string>();
     for (const route of snapshot.routes) {
       const mirror = route.config.mirror;
@@ -143,7 +169,6 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
         lane,
         comparator: createComparator({ compare, redactor: redactorFor(compare.redact), learner, store: store!, metrics: comparisonMetrics }),
         secondaryLegacy: compare.secondaryLegacy === undefined ? undefined : new Pool(new URL(compare.secondaryLegacy).origin, { connections: 16 }),
-        writesSeen: existing?.writesSeen ?? false,
         mirrorSignature,
       });
     }
@@ -164,18 +189,21 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
       const mirror = route.config.mirror;
       const state = routes.get(route.name);
       if (mirror === undefined || state === undefined) return live(context);
-      if (!IDEMPOTENT_READS.has(context.method)) state.writesSeen = true;
+      // A write reached the route: the secondary legacy instance no longer holds the same state (tickets void).
+      if (state.secondaryLegacy !== undefined && !SAFE_METHODS.has(context.method)) learner.noteWrite(route.name);
       // A request that is not mirrored may still be a live (Mode 2) Redis check, or announce its writes.
       if (!mirror.methods.includes(context.method) || !state.sample()) return live(context);
       account.sampled(route.name);
+      // Taken before the primary runs: the pair is only comparable if no write reaches legacy in between.
+      const ticket = state.secondaryLegacy === undefined ? undefined : learner.legacyPairTicket(route.name, context.method);
       const contentLength = Number(context.req.headers['content-length'] ?? 0);
       if (contentLength > mirror.maxBodyBytes) {
         account.dropped(route.name, 'body-too-large');
         return live(context);
       }
       const checker = sideEffects !== undefined && sideEffects.applies(route) ? sideEffects : undefined;
-      if (checker === undefined) return createObserver(context, state, undefined, undefined);
-      return prepared(context, state, checker);
+      if (checker === undefined) return createObserver(context, state, undefined, undefined, ticket);
+      return prepared(context, state, checker, ticket);
     },
   };
 
@@ -184,7 +212,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
    * first when keys are named by it, then the checker snapshots the keys' state. An isolated or dual shadow answers
    * from its own store, so a request whose store state could not be captured is not mirrored (its drop is counted).
    */
-  async function prepared(context: ExchangeContext, state: RouteState, checker: SideEffectChecker): Promise<ExchangeObserver | undefined> {
+  async function prepared(context: ExchangeContext, state: RouteState, checker: SideEffectChecker, ticket: LegacyPairTicket | undefined): Promise<ExchangeObserver | undefined> {
     const route = context.route;
     const mirror = route.config.mirror!;
     let body: Buffer | undefined = context.hasBody ? undefined : Buffer.alloc(0);
@@ -211,10 +239,12 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
       account.dropped(route.name, preparation);
       return live(context);
     }
-    return createObserver(context, state, preparation, body);
+    return createObserver(context, state, preparation, body, ticket);
   }
 
-  function createObserver(context: ExchangeContext, state: RouteState, preparation: SideEffectPreparation | undefined, knownBody: Buffer | undefined): ExchangeObserver {
+  function createObserver(
+    context: ExchangeContext, state: RouteState, preparation: SideEffectPreparation | undefined, knownBody: Buffer | undefined, ticket: LegacyPairTicket | undefined,
+  ): ExchangeObserver {
     const route = context.route;
     const mirror = route.config.mirror!;
     const compareLimit = route.config.compare.maxBodyBytes;
@@ -247,7 +277,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
         state.lane.submit({
           resources: preparation?.resources ?? [],
           bytes: body.length + primary.body.length + (preparation?.bytes ?? 0),
-          run: () => runShadow(context, state, body, servedBy, primary, preparation),
+          run: () => runShadow(context, state, body, servedBy, primary, preparation, ticket),
           drop: (reason) => {
             account.dropped(route.name, reason);
             void preparation?.release();
@@ -275,6 +305,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
 
   async function runShadow(
     context: ExchangeContext, state: RouteState, body: Buffer, servedBy: Side, primary: CapturedResponse, preparation: SideEffectPreparation | undefined,
+    ticket: LegacyPairTicket | undefined,
   ): Promise<void> {
     const route = context.route;
     const mirror = route.config.mirror!;
@@ -338,9 +369,9 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
         ...(redisValues === undefined ? {} : { redis: redisValues }),
       });
       // Diffy's noise baseline: a second legacy instance asked the same question, only while its state can match.
-      if (state.secondaryLegacy !== undefined && IDEMPOTENT_READS.has(context.method) && !state.writesSeen) {
+      if (state.secondaryLegacy !== undefined && ticket !== undefined) {
         const legacyAnswer = servedBy === 'legacy' ? primary : 'response' in second.result ? second.result.response : undefined;
-        await measureLegacyNoise(context, state.secondaryLegacy, legacyAnswer);
+        await measureLegacyNoise(context, state.secondaryLegacy, legacyAnswer, ticket);
       }
     } catch (error) {
       // A bug here must not lose the sample silently.
@@ -352,7 +383,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
   }
 
   /** Diffy's method: ask a second legacy instance the same idempotent question; what differs between the two is noise. */
-  async function measureLegacyNoise(context: ExchangeContext, pool: Pool, legacyAnswer: CapturedResponse | undefined): Promise<void> {
+  async function measureLegacyNoise(context: ExchangeContext, pool: Pool, legacyAnswer: CapturedResponse | undefined, ticket: LegacyPairTicket): Promise<void> {
     if (legacyAnswer === undefined) return;
     const route = context.route;
     const secondary: UpstreamTarget = { name: 'secondary-legacy', origin: '', basePath: new URL(route.config.compare.secondaryLegacy!).pathname.replace(/\/$/, ''), pool: pool as unknown as UpstreamTarget['pool'] };
@@ -360,20 +391,10 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
       target: secondary, method: context.method, path: context.target, headers: [...context.headers, DEFAULTS.shadowHeader, '1'], body: Buffer.alloc(0),
       timeoutMs: route.config.mirror!.timeoutMs, maxBodyBytes: route.config.compare.maxBodyBytes,
     });
-    if ('response' in result) learner.observeLegacyPair(route.name, legacyAnswer, result.response, route.config.compare);
+    if ('response' in result) learner.observeLegacyPair(route.name, legacyAnswer, result.response, { ...route.config.compare, ticket });
   }
 
-  const admin = (app: FastifyInstance): void => {
-    app.get('/api/diffs', async () => ({ routes: store === undefined ? [] : await store.summaries() }));
-    app.get<{ Params: { route: string }; Querystring: { class?: string; limit?: string } }>('/api/diffs/:route/samples', async (request) => {
-      const limit = Math.min(200, Math.max(1, Number(request.query.limit ?? 20) || 20));
-      const samples = store === undefined ? [] : await store.samples(request.params.route, {
-        ...(request.query.class === undefined ? {} : { class: request.query.class }), limit,
-      });
-      return { route: request.params.route, samples };
-    });
-    app.get<{ Params: { route: string } }>('/api/diffs/:route/noise', async (request) => ({ route: request.params.route, learned: learner.learned(request.params.route) }));
-  };
+  const admin = (app: FastifyInstance): void => registerDiffApi(app, { store: () => store, learner });
 
   return {
     plugin,

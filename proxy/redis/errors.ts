@@ -24,5 +24,7 @@ export function skipReasonOf(error: unknown): string {
     if (error.code === 'REDIS_SNAPSHOT_TIMEOUT') return 'redis-snapshot-timeout';
     if (error.code === 'REDIS_NOT_CONFIGURED') return 'redis-not-configured';
   }
+  // ioredis rejects a command that outlived commandTimeout with this message: slow, not down.
+  if (error instanceof Error && /timed out/i.test(error.message)) return 'redis-timeout';
   return 'redis-unavailable';
 }

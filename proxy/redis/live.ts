@@ -76,10 +76,13 @@ async function check(deps: LiveDeps, context: ExchangeContext, plan: RoutePlan, 
     }
     const judged = judge(findings, plan.compare);
     const kept = judged.findings.filter((finding) => finding.verdict !== 'ignored');
-    deps.metrics.live(plan.route, kept.length === 0 ? 'match' : judged.result);
-    if (kept.length === 0 || judged.result === 'match') return;
-    const record: ComparisonRecord = { route: plan.route, at: deps.now(), result: judged.result, primary: side, findings: kept };
+    const result = kept.length === 0 ? 'match' : judged.result;
+    deps.metrics.live(plan.route, result);
     const store = deps.store();
+    void store?.liveCheck(plan.route, result !== 'differ');
+    if (result === 'match') return;
+    // A drift record: its findings and sample are kept, but it is a live check, not a comparison.
+    const record: ComparisonRecord = { route: plan.route, at: deps.now(), result: judged.result, primary: side, findings: kept, live: true };
     if (store !== undefined) {
       try { await store.record(record); } catch { /* stores count their own failures */ }
     }

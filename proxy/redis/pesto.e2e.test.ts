@@ -41,11 +41,14 @@ async function startScenario(regressions: string[], mode: 'dual' | 'live', weigh
     legacyAuth, newAuth, legacyRegistration, newRegistration, redisUrl: prod,
     ...(stack.urls.shadow !== undefined && shadowStores !== undefined ? { shadow: { ...stack.urls.shadow, redis: shadowStores } } : {}),
   });
-  const routes = pestoRoutes(mode === 'dual' ? { mirror: { sampleRate: 1 }, override: true } : { liveSampleRate: 1, override: true });
+  // Time budgets far above anything a healthy Redis needs: a test machine that is busy (CI runs test files side by
+  // side) must not turn into dropped comparisons. What is asserted is the design — no drop for concurrency — not speed.
+  const routes = pestoRoutes(mode === 'dual' ? { mirror: { sampleRate: 1 }, override: true } : { liveSampleRate: 1, override: true })
+    .map((route) => ({ ...route, ...(route.redis === undefined ? {} : { redis: { ...route.redis, snapshotTimeoutMs: 5_000 } }) }));
   let comparison: ComparisonExtensions | undefined;
   const figway = await startTestFigway({ upstreams, routes }, weights, {
     extensions: ({ logger, metrics }) => {
-      comparison = createComparisonExtensions({ logger, metrics }, { mirror: { redactionKey: Buffer.from('pesto-e2e-key') } });
+      comparison = createComparisonExtensions({ logger, metrics }, { mirror: { redactionKey: Buffer.from('pesto-e2e-key') }, redis: { commandTimeoutMs: 5_000 } });
       return comparison.extensions;
     },
   });

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createGatewayMetrics } from '../../proxy/metrics.js';
+import { createComparisonMetrics } from '../metrics.js';
+import { createTimelineSampler } from './timeline.js';
+
+test('each tick turns the counters\' growth into one point per route, bounded, with rates and p99 per side', async () => {
+  const metrics = createGatewayMetrics();
+  const comparisons = createComparisonMetrics(metrics.registry);
+  let now = 1_000;
+  const sampler = createTimelineSampler({ registry: metrics.registry, weights: () => new Map([['auth', 25]]), routes: () => ['auth'], intervalMs: 1000, capacity: 3, now: () => now });
+  await sampler.tick();
+  for (let i = 0; i < 99; i++) metrics.observeRequest('auth', 'legacy', 200, 0.004);
+  metrics.observeRequest('auth', 'legacy', 503, 0.2);
+  metrics.observeRequest('auth', 'new', 500, 0.02);
+  comparisons.dropped('auth', 'in-flight-cap');
+  now = 2_000;
+  const { auth: point } = await sampler.tick();
+  assert.deepEqual(point!.requests, { legacy: 100, new: 1 });
+  assert.deepEqual(point!.errorRate, { legacy: 0.01, new: 1 });
+  assert.deepEqual(point!.p99Ms, { legacy: 5, new: 25 });
+  assert.equal(point!.weight, 25);
+  assert.equal(point!.dropped, 1);
+  assert.equal(point!.unexpectedRate, null);
+  now = 3_000;
+  const { auth: quiet } = await sampler.tick();
+  assert.deepEqual([quiet!.requests, quiet!.errorRate, quiet!.p99Ms], [{ legacy: 0, new: 0 }, { legacy: null, new: null }, { legacy: null, new: null }]);
+  await sampler.tick();
+  await sampler.tick();
+  assert.equal(sampler.points('auth').length, 3, 'bounded by capacity');
+  assert.deepEqual(sampler.points('auth', 4_000).map((p) => p.at), []);
+});
