@@ -36,6 +36,7 @@ export const ADMIN_ERRORS = {
   ADMIN_CSRF: { status: 403, message: 'Refused: a state-changing request made with the dashboard session needs the X-Figway-CSRF header from GET /api/session and must come from the dashboard itself.' },
   ADMIN_NOT_FOUND: { status: 404, message: 'No such admin resource.' },
   ADMIN_BAD_WEIGHT: { status: 400, message: 'The weight edit was rejected.' },
+  ADMIN_BUSY: { status: 503, message: 'Too many dashboards have the event stream open; retry later.' },
   ADMIN_BAD_ACCEPT: { status: 400, message: 'The accepted-difference edit was rejected; nothing was written.' },
   ADMIN_BAD_REQUEST: { status: 400, message: 'The request does not match the API schema; nothing was changed.' },
   ADMIN_RAMP_CONFLICT: { status: 409, message: 'The ramp action is not allowed in the ramp\'s state; nothing was changed.' },

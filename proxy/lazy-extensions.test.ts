@@ -84,3 +84,25 @@ test('a reload that turns mirroring on loads the comparison stack, and its admin
     await fresh.close();
   }
 });
+
+test('starts what it loaded: at once when already loaded, or on loading when startFigway started it earlier (the ramp controller)', async () => {
+  const starts: string[] = [];
+  const early = createLazyExtension(async () => [{ start: () => { starts.push('early'); } } satisfies FigwayExtension], (error) => assert.fail(String(error)));
+  await early.start!();
+  assert.equal(starts.length, 0, 'nothing loaded yet: nothing to start');
+  early.applied!(snapshot(true));
+  await early.ready!();
+  assert.deepEqual(starts, ['early'], 'a reload that loads the features starts them');
+
+  const late = createLazyExtension(async () => [{ start: () => { starts.push('late'); } } satisfies FigwayExtension], (error) => assert.fail(String(error)));
+  late.applied!(snapshot(true));
+  await late.ready!();
+  await late.start!();
+  assert.deepEqual(starts, ['early', 'late']);
+  const ramped = { routes: [{ name: 'r', config: { ramp: { steps: [0, 100] } } }] } as unknown as RuntimeSnapshot;
+  let loaded = false;
+  const forRamp = createLazyExtension(async () => { loaded = true; return []; }, (error) => assert.fail(String(error)));
+  forRamp.applied!(ramped);
+  await forRamp.ready!();
+  assert.equal(loaded, true, 'a route with a ramp loads the features');
+});

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ExchangeContext, GatewayPlugin } from './gateway.js';
 import type { FigwayExtension, StartOptions } from './main.js';
 import type { RuntimeSnapshot } from './runtime.js';
+import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
 
 /** Marks the inner admin app's own not-found answer, so the outer app answers it as usual. */
 const UNMATCHED = 'x-figway-unmatched';
@@ -15,9 +16,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
 type ExtensionsFactory = NonNullable<StartOptions['extensions']>;
 type ExtensionContext = Parameters<ExtensionsFactory>[0];
 
-/** needsComparison tells whether a snapshot has a route that mirrors or declares Redis keys. */
+/** needsComparison tells whether a snapshot has a route that mirrors, declares Redis keys or ramps. */
 export function needsComparison(snapshot: RuntimeSnapshot): boolean {
-  return snapshot.routes.some((route) => route.config.mirror !== undefined || route.config.redis !== undefined);
+  return snapshot.routes.some((route) => route.config.mirror !== undefined || route.config.redis !== undefined || route.config.ramp !== undefined);
 }
 
 /**
@@ -33,6 +34,7 @@ export function createLazyExtension(
   let loading: Promise<void> | undefined;
   let latest: RuntimeSnapshot | undefined;
   let closed = false;
+  let started = false;
   let plugins: GatewayPlugin[] = [];
 
   const start = (): Promise<void> => {
@@ -44,6 +46,9 @@ export function createLazyExtension(
       loaded = extensions;
       plugins = extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin]));
       if (latest !== undefined) for (const extension of extensions) extension.applied?.(latest);
+      // Loaded after startFigway started the extensions (a reload turned a feature on): start these now.
+      if (started) return Promise.all(extensions.map((extension) => extension.start?.())).then(() => undefined);
+      return undefined;
     }, (error: unknown) => {
       // The next applied snapshot that needs them tries again; at start, ready() fails the start.
       loading = undefined;
@@ -74,6 +79,10 @@ export function createLazyExtension(
       }
     },
     ready: () => loading ?? Promise.resolve(),
+    async start() {
+      started = true;
+      for (const extension of loaded ?? []) await extension.start?.();
+    },
     async admin(app: FastifyInstance) {
       if (loaded !== undefined) {
         for (const extension of loaded) await extension.admin?.(app);
@@ -115,7 +124,9 @@ export function createLazyExtension(
 /** lazyDefaultExtensions are figway start's extensions: the comparison stack, imported when a route needs it. */
 export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => [
   createLazyExtension(
-    async () => (await import('./extensions.js')).defaultExtensions(context),
+    async () => (await import('./extensions.js')).comparisonAndRampExtensions(context).extensions,
     (error) => context.logger.error({ err: error }, 'the comparison features could not be loaded; routes are served without mirroring'),
   ),
+  // The dashboard is light and is the first page a user opens: there on every figway, not only once a route mirrors.
+  createDashboardExtension(context),
 ];

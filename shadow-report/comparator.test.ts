@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { createComparator } from './comparator.js';
 import { createRedactor } from './redact.js';
 import { createMemoryDiffStore } from './store/memory.js';
+import { SAMPLES_PER_PATTERN } from './store/patterns.js';
 import { createNoiseLearner } from './noise-learner.js';
 import { createComparisonMetrics } from './metrics.js';
 import type { CapturedRequest, CapturedResponse } from './types.js';
@@ -28,6 +29,26 @@ describe('createComparator', () => {
     const rec = await createComparator({ compare: {}, redactor, store }).compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({ a: 1 }) }, shadow: { side: 'new', response: json({ a: 1 }) } });
     assert.deepEqual([rec.result, rec.findings, rec.request], ['match', [], undefined]);
     assert.equal((await store.summaries())[0]?.matches, 1);
+  });
+
+  it('only counts a comparison the store would not keep as a sample: nothing of it is redacted or copied', async () => {
+    const store = createMemoryDiffStore({ samplesPerClass: 1 });
+    const comparator = createComparator({ compare: {}, redactor, store, now: () => 5_000 });
+    const differ = () => comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({ a: 1 }) }, shadow: { side: 'new', response: json({ a: 2 }) } });
+    for (let i = 0; i < SAMPLES_PER_PATTERN; i++) {
+      const kept = await differ();
+      assert.equal(kept.legacy?.status, 200, 'the first ones fill the class and the pattern: full samples');
+    }
+    const counted = await differ();
+    assert.deepEqual([counted.result, counted.legacy, counted.candidate], ['differ', undefined, undefined]);
+    assert.deepEqual(counted.request, { method: 'GET', path: '/', headers: {}, body: '' }, 'only what names the endpoint');
+    assert.deepEqual(counted.findings.map((f) => f.path), ['body.a'], 'findings are still judged and counted');
+    const failed = await comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout' } });
+    const alsoFailed = await comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout' } });
+    assert.ok(failed.request !== undefined && alsoFailed.request === undefined);
+    const [summary] = await store.summaries();
+    assert.deepEqual([summary?.differ, summary?.errors], [SAMPLES_PER_PATTERN + 1, 2]);
+    assert.equal((await store.samples('r', { limit: 10 })).length, 2, 'one sample per bucket (value, error)');
   });
 
   it('records a missing shadow answer as an error with DIFF_SHADOW_FAILED', async () => {

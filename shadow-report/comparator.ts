@@ -3,7 +3,7 @@
  * learn noise, judge, record, count. It never throws: failures become records with result `error`.
  */
 import type {
-  CapturedRequest, CapturedResponse, ComparisonRecord, DiffStore, Finding, RedisSample, SampleRequest, SampleResponse, Side,
+  CapturedRequest, CapturedResponse, ComparisonRecord, DiffStore, Finding, RecordOptions, RedisSample, SampleRequest, SampleResponse, Side,
 } from './types.js';
 import type { CompareOptions } from './options.js';
 import { compareResponses, type ResponseComparison } from './compare-responses.js';
@@ -12,7 +12,7 @@ import type { NoiseLearner, ObservedRoots } from './noise-learner.js';
 import type { RedactionSession, Redactor } from './redact.js';
 import type { ComparisonMetrics } from './metrics.js';
 import { DiffError } from './errors.js';
-import { SAMPLE_BODY_CHARS } from './store/record.js';
+import { SAMPLE_BODY_CHARS, sampleBuckets } from './store/record.js';
 
 /** ComparatorCompareConfig is the route's `compare` section as the comparator reads it (a structural subset of CompareConfig). */
 export interface ComparatorCompareConfig extends CompareOptions, JudgeRules {
@@ -49,6 +49,8 @@ export interface CompareInput {
   extraFindings?: readonly Finding[];
   /** Both sides' Redis keys and values (unredacted), kept redacted with the sample when the comparison keeps one. */
   redis?: readonly RedisSample[];
+  /** Both answers came from shadow deployments (dual mirroring); `primary` still names the side that served the client. */
+  shadows?: boolean;
 }
 
 /** Comparator runs the pipeline for one request. */
@@ -72,8 +74,8 @@ function sampleRequest(session: RedactionSession, req: CapturedRequest): SampleR
   return { method: r.method, path: r.path, headers: flatHeaders(r.headers), ...clipText(r.body) };
 }
 
-function sampleResponse(session: RedactionSession, res: CapturedResponse): SampleResponse {
-  const r = session.response(res);
+function sampleResponse(session: RedactionSession, res: CapturedResponse, decoded?: unknown): SampleResponse {
+  const r = session.response(res, decoded);
   return { status: r.status, headers: flatHeaders(r.headers), ...clipText(r.body) };
 }
 
@@ -83,12 +85,20 @@ export function createComparator(opts: ComparatorOptions): Comparator {
   const now = opts.now ?? Date.now;
   const learn = learner !== undefined && config.learnNoise !== false;
 
-  async function finish(rec: ComparisonRecord): Promise<ComparisonRecord> {
+  async function finish(rec: ComparisonRecord, options?: RecordOptions): Promise<ComparisonRecord> {
     if (store !== undefined) {
-      try { await store.record(rec); } catch { /* stores count their own failures; never into the request path */ }
+      try { await store.record(rec, options); } catch { /* stores count their own failures; never into the request path */ }
     }
     try { metrics?.comparison(rec); } catch { /* a metrics failure must not lose the record */ }
     return rec;
+  }
+
+  /**
+   * countedOnly: a record the store would not keep as a sample (its buckets are full and were refreshed recently) is
+   * only counted, so its parts are never redacted or copied. Most comparisons of a busy route end here.
+   */
+  function countedOnly(rec: ComparisonRecord): boolean {
+    return store?.keeps !== undefined && sampleBuckets(rec).length > 0 && !store.keeps(rec);
   }
 
   return {
@@ -96,7 +106,7 @@ export function createComparator(opts: ComparatorOptions): Comparator {
       const { route, request } = input;
       const legacy = input.primary.side === 'legacy' ? input.primary : input.shadow;
       const candidate = input.primary.side === 'legacy' ? input.shadow : input.primary;
-      const base = { route, at: now(), primary: input.primary.side };
+      const base = { route, at: now(), primary: input.primary.side, ...(input.shadows === true ? { shadows: true } : {}) };
       for (const answer of [input.primary, input.shadow]) {
         if (answer.durationSeconds !== undefined) metrics?.duration(route, answer.side, answer.durationSeconds);
       }
@@ -110,6 +120,8 @@ export function createComparator(opts: ComparatorOptions): Comparator {
       if (legacy.response === undefined || candidate.response === undefined) {
         const failed = legacy.response === undefined ? legacy : candidate;
         const err = new DiffError('DIFF_SHADOW_FAILED', `${failed.side}: ${failed.error ?? 'no response'}`);
+        const counted: ComparisonRecord = { ...base, result: 'error', findings: [], error: { code: err.code, message: '' } };
+        if (countedOnly(counted)) return finish(counted, { sample: false });
         session.scanRequest(request);
         for (const a of [legacy, candidate]) if (a.response !== undefined) session.scanResponse(a.response);
         if (input.redis !== undefined) session.scanRedis(input.redis);
@@ -122,8 +134,10 @@ export function createComparator(opts: ComparatorOptions): Comparator {
       }
 
       let cmp: ResponseComparison;
+      const tracks = learn && learner.tracks(route);
       try {
-        const wantBodies = learn && learner.tracks(route);
+        // Bodies parsed once serve the learner and redaction; equal bytes need no parsing unless the learner tracks the route.
+        const wantBodies = tracks ? true : 'if-different';
         cmp = compareResponses(legacy.response, candidate.response, { ...config, wantBodies });
       } catch (error) {
         const err = new DiffError('DIFF_COMPARE_FAILED', (error as Error).message, { cause: error });
@@ -132,7 +146,7 @@ export function createComparator(opts: ComparatorOptions): Comparator {
       }
       const raw = input.extraFindings === undefined ? cmp.findings : [...cmp.findings, ...input.extraFindings];
       let roots: ObservedRoots | undefined;
-      if (cmp.bodies !== undefined) {
+      if (tracks && cmp.bodies !== undefined) {
         roots = {
           legacy: { body: cmp.bodies.legacy, header: legacy.response.headers },
           candidate: { body: cmp.bodies.candidate, header: candidate.response.headers },
@@ -143,10 +157,10 @@ export function createComparator(opts: ComparatorOptions): Comparator {
         return finish({ ...base, result: 'match', findings: [] });
       }
 
-      // Every part of the sample is scanned for secret values before any part is redacted.
+      // Every part of the sample is scanned for secret values before any part (a finding's path or value) is redacted.
       session.scanRequest(request);
-      session.scanResponse(legacy.response);
-      session.scanResponse(candidate.response);
+      session.scanResponse(legacy.response, cmp.bodies?.legacy);
+      session.scanResponse(candidate.response, cmp.bodies?.candidate);
       if (input.redis !== undefined) session.scanRedis(input.redis);
       const findings = session.findings(raw);
       if (learn) learner.observe(route, findings, roots);
@@ -156,11 +170,14 @@ export function createComparator(opts: ComparatorOptions): Comparator {
         ...base,
         result: judged.result === 'match' && cmp.skipped !== undefined ? 'skipped' : judged.result,
         findings: judged.findings.filter((f) => f.verdict !== 'ignored'),
-        request: sampleRequest(session, request),
-        legacy: sampleResponse(session, legacy.response),
-        candidate: sampleResponse(session, candidate.response),
       };
       if (cmp.skipped !== undefined) rec.skipped = cmp.skipped;
+      // The endpoint of its patterns: method and redacted path, nothing else of the request.
+      rec.request = { method: request.method, path: session.path(request.path), headers: {}, body: '' };
+      if (countedOnly(rec)) return finish(rec, { sample: false });
+      rec.request = sampleRequest(session, request);
+      rec.legacy = sampleResponse(session, legacy.response, cmp.bodies?.legacy);
+      rec.candidate = sampleResponse(session, candidate.response, cmp.bodies?.candidate);
       if (input.redis !== undefined && input.redis.length > 0) rec.redis = session.redis(input.redis);
       return finish(rec);
     },

@@ -14,8 +14,11 @@ export interface ResponseComparison {
 
 /** ResponseCompareOptions adds engine switches to the route's compare options. */
 export interface ResponseCompareOptions extends CompareOptions {
-  /** Also return the decoded bodies (the noise learner uses them to see which fields exist on both sides). */
-  wantBodies?: boolean;
+  /**
+   * Also return the decoded bodies (the noise learner uses them to see which fields exist on both sides; redaction
+   * reuses them). 'if-different': only when the bodies' bytes differ.
+   */
+  wantBodies?: boolean | 'if-different';
 }
 
 /**
@@ -30,7 +33,10 @@ export function compareResponses(legacy: CapturedResponse, candidate: CapturedRe
       if (result.skipped === undefined) result.skipped = detail === undefined ? { reason } : { reason, detail };
     },
   };
-  if (opts.wantBodies === true) ctx.bodies = (l, c) => { result.bodies = { legacy: l, candidate: c }; };
+  if (opts.wantBodies === true || opts.wantBodies === 'if-different') {
+    ctx.bodies = (l, c) => { result.bodies = { legacy: l, candidate: c }; };
+    if (opts.wantBodies === 'if-different') ctx.bodiesIfDifferent = true;
+  }
   for (const rule of RESPONSE_RULES) {
     const found = rule.run(legacy, candidate, ctx);
     for (const f of found) result.findings.push(f);

@@ -18,6 +18,14 @@ const request = (): CapturedRequest => ({
 });
 
 describe('createRedactor', () => {
+  it('redacts a response the same with or without the body the comparison already parsed', () => {
+    const res: CapturedResponse = { status: 200, headers: { 'content-type': 'application/json', 'set-cookie': 'sid=abcdef123' }, body: request().body };
+    const plain = createRedactor({ key }).begin().response(res);
+    const reused = createRedactor({ key }).begin().response(res, JSON.parse(res.body.toString('utf8')) as unknown);
+    assert.deepEqual(reused, plain);
+    assert.ok(!reused.body.toString('utf8').includes(SECRET));
+  });
+
   it('masks secret headers and keeps their shape', () => {
     const r = createRedactor({ key }).begin().request(request());
     assert.ok(isPlaceholder(r.headers['x-pesto-token']));
@@ -98,6 +106,19 @@ describe('createRedactor', () => {
     assert.equal(out.includes(SECRET), false);
     assert.equal(out.includes('SECRET'), false);
     assert.ok(out.includes('a@b.c'));
+  });
+
+  it('scrubs token-like parts of Redis finding paths and of renamed key patterns, even when no sample entry named them', () => {
+    const token = 'Zx81kQ0pLm3nB7vCx9Qa';
+    const s = createRedactor({ key }).begin();
+    const out = s.findings([
+      { class: 'redis-extra-write', path: `redis["seen:${token}"]`, candidate: 1, rule: 'redis' },
+      { class: 'redis-key-renamed', path: 'redis["session:{id}"]', legacy: `session:${token}`, candidate: `app:session:${token}`, rule: 'redis' },
+      { class: 'value', path: `body.${token}`, legacy: 1, candidate: 2, rule: 'body' },
+    ]);
+    assert.equal(JSON.stringify(out.slice(0, 2)).includes(token), false);
+    assert.match(String(out[1]!.candidate), /^app:session:«redacted:string:[0-9a-f]{8}»$/);
+    assert.match(out[2]!.path, /^body\.«redacted:string:[0-9a-f]{8}»$/, 'the secret is scrubbed in every path of the sample');
   });
 
   it('scrubs a secret found in a query string and a form body', () => {

@@ -42,14 +42,20 @@ export interface RedactorOptions {
 export interface RedactionSession {
   /** remember adds a secret value to scrub everywhere in this sample. */
   remember(secret: string, type?: PlaceholderType): void;
-  /** scanRequest/scanResponse only collect secret values (call them on every part before redacting any). */
+  /**
+   * scanRequest/scanResponse only collect secret values (call them on every part before redacting any); a part is
+   * scanned once per session. `decoded` is the response body as the comparison already parsed it (JSON object or
+   * array), so it is not decoded and parsed again.
+   */
   scanRequest(req: CapturedRequest): void;
-  scanResponse(res: CapturedResponse): void;
+  scanResponse(res: CapturedResponse, decoded?: unknown): void;
   /** scanRedis collects secrets from a sample's Redis keys (token-like keys) and values (secret-named fields). */
   scanRedis(entries: readonly RedisSample[]): void;
   request(req: CapturedRequest): CapturedRequest;
-  /** response returns a redacted copy with the body decoded (content-encoding removed). */
-  response(res: CapturedResponse): CapturedResponse;
+  /** path redacts a request path (secret query parameters, remembered secrets) without the rest of the request. */
+  path(path: string): string;
+  /** response returns a redacted copy with the body decoded (content-encoding removed); `decoded` as for scanResponse. */
+  response(res: CapturedResponse, decoded?: unknown): CapturedResponse;
   findings(findings: readonly Finding[]): Finding[];
   value(value: unknown): unknown;
   /** redis returns redacted copies of a sample's Redis entries: keys scrubbed, values redacted like finding values. */
@@ -294,13 +300,23 @@ function openSession(
   }
 
   // ---- Redis keys and values -------------------------------------------------------------------------------
+  /** A key that is a token (`TRIAL-…`), and the token parts of `session:<token>`, `counter/2024-05/<token>`. */
+  function scanKey(key: string): void {
+    for (const part of key.split(/[:/|]/)) if (looksLikeToken(part)) remember(part);
+  }
+
+  /** Redis finding paths name keys (discovered writes: key patterns) and renames carry key patterns as values. */
+  function scanRedisFinding(f: Finding): void {
+    const tokens = splitPath(f.path);
+    if (tokens[0] !== 'redis') return;
+    for (const token of tokens.slice(1)) scanKey(token);
+    if (f.class !== 'redis-key-renamed') return;
+    for (const v of [f.legacy, f.candidate]) if (typeof v === 'string') scanKey(v);
+  }
+
   function scanRedis(entries: readonly RedisSample[]): void {
     for (const entry of entries) {
-      for (const key of [entry.legacyKey, entry.newKey]) {
-        if (key === undefined) continue;
-        // A key that is a token (`TRIAL-…`), and the token parts of `session:<token>`, `counter/2024-05/<token>`.
-        for (const part of key.split(/[:/|]/)) if (looksLikeToken(part)) remember(part);
-      }
+      for (const key of [entry.legacyKey, entry.newKey]) if (key !== undefined) scanKey(key);
       if ('legacy' in entry) scanJson(entry.legacy, false);
       if ('new' in entry) scanJson(entry.new, false);
     }
@@ -315,14 +331,25 @@ function openSession(
     return out;
   }
 
+  // Parts already scanned in this session: a sample's parts are scanned before redaction and need no second pass.
+  const scanned = new WeakSet<object>();
+  /** parsedJson: a body the comparison parsed as a JSON object or array, which redaction would parse the same way (not a form). */
+  const parsedJson = (decoded: unknown, res: CapturedResponse): decoded is object => typeof decoded === 'object' && decoded !== null
+    && !Buffer.isBuffer(decoded) && !(headerValue(res.headers, 'content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+
   function scanRequest(req: CapturedRequest): void {
+    if (scanned.has(req)) return;
+    scanned.add(req);
     scanHeaders(req.headers);
     scanQuery(req.path);
     scanBody(req.body, headerValue(req.headers, 'content-type'));
   }
-  function scanResponse(res: CapturedResponse): void {
+  function scanResponse(res: CapturedResponse, decoded?: unknown): void {
+    if (scanned.has(res)) return;
+    scanned.add(res);
     scanHeaders(res.headers);
-    scanBody(decodedResponseBody(res), headerValue(res.headers, 'content-type'));
+    if (parsedJson(decoded, res)) scanJson(decoded, false);
+    else scanBody(decodedResponseBody(res), headerValue(res.headers, 'content-type'));
   }
 
   return {
@@ -331,6 +358,7 @@ function openSession(
     scanRequest,
     scanResponse,
     scanRedis,
+    path: redactRequestPath,
     request(req) {
       scanRequest(req);
       return {
@@ -340,16 +368,20 @@ function openSession(
         body: redactBody(req.body, headerValue(req.headers, 'content-type')),
       };
     },
-    response(res) {
-      scanResponse(res);
+    response(res, decoded) {
+      scanResponse(res, decoded);
       const headers = redactHeaders(res.headers);
       delete headers['content-encoding'];
       delete headers['content-length'];
-      const out: CapturedResponse = { status: res.status, headers, body: redactBody(decodedResponseBody(res), headerValue(res.headers, 'content-type')) };
+      const body = parsedJson(decoded, res) && res.body.length <= MAX_REDACT_BODY_BYTES
+        ? Buffer.from(JSON.stringify(redactJson(decoded, false)))
+        : redactBody(decodedResponseBody(res), headerValue(res.headers, 'content-type'));
+      const out: CapturedResponse = { status: res.status, headers, body };
       if (res.truncated === true) out.truncated = true;
       return out;
     },
     findings(findings) {
+      for (const f of findings) scanRedisFinding(f);
       return findings.map(redactFinding);
     },
     value(value) {

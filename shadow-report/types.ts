@@ -153,6 +153,8 @@ export interface ComparisonRecord {
    * patterns and sample but is no comparison: live checks are counted by DiffStore.liveCheck, clean or not.
    */
   live?: boolean;
+  /** True when both answers came from shadow deployments (dual mirroring): the client's own answer was not compared. */
+  shadows?: boolean;
 }
 
 /** Sample is a stored ComparisonRecord plus the bucket it was kept under (a class, `noise`, `accepted`, `error`, `skipped`). */
@@ -230,6 +232,9 @@ export interface RouteSummary {
   patterns: DiffPattern[];
 }
 
+/** RecordOptions: `sample: false` counts a record without keeping it as a sample (it carries no redacted parts). */
+export interface RecordOptions { sample?: boolean }
+
 /** SampleQuery selects stored samples: by bucket (`class`), by DiffPattern id, newest first, at most `limit`. */
 export interface SampleQuery {
   class?: string;
@@ -242,7 +247,14 @@ export interface SampleQuery {
  * (`record`, `sampled`, `dropped`, `liveCheck`) never throw; readers throw DIFF_STORE_UNAVAILABLE.
  */
 export interface DiffStore {
-  record(rec: ComparisonRecord): Promise<void>;
+  /** record counts a comparison and keeps it as a sample unless `options.sample` is false (see keeps). */
+  record(rec: ComparisonRecord, options?: RecordOptions): Promise<void>;
+  /**
+   * keeps tells whether the store would keep this (judged, not yet redacted) record as a sample now. A caller that
+   * gets false records it with `sample: false` and need not redact or build its parts: most comparisons of a busy
+   * route are only counted. The record must carry its request's method and (redacted) path for the pattern endpoint.
+   */
+  keeps?(rec: ComparisonRecord): boolean;
   /** sampled counts one request sampled for a shadow comparison (before it is known whether it will be compared). */
   sampled(route: string): Promise<void>;
   /** dropped counts one sampled shadow that ended without a comparison (`in-flight-cap`, `redis-concurrent-write`…). */

@@ -9,6 +9,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -25,6 +26,16 @@ export interface ProfileSummary {
   areas: Record<string, number>;
   /** Share of all samples, most first. */
   top: Array<{ fn: string; where: string; share: number }>;
+  /** Inclusive share by figway file (samples with that file anywhere on the stack), most first. */
+  figwayFiles: Array<{ file: string; share: number }>;
+}
+
+/** figwayFileOf names a figway source file of a frame (proxy/…, shadow-report/…), or undefined. */
+function figwayFileOf(url: string): string | undefined {
+  const at = url.indexOf('/dist/');
+  if (at === -1 || url.includes('/node_modules/')) return undefined;
+  const file = url.slice(at + '/dist/'.length);
+  return file.startsWith('proxy/') || file.startsWith('shadow-report/') ? file : undefined;
 }
 
 /** areaOf names the area a call frame belongs to. */
@@ -88,7 +99,28 @@ export function summarizeProfile(file: string, window?: ProfileWindow, topN = 15
     byFunction.set(key, entry);
   }
   const share = (count: number): number => (total === 0 ? 0 : count / total);
+  // Inclusive: every sample counts once for each distinct figway file on its stack.
+  const parent = new Map<number, number>();
+  const byId = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) {
+    byId.set(node.id, node);
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  }
+  const filesOf = new Map<number, Set<string>>();
+  const stackFiles = (id: number): Set<string> => {
+    let files = filesOf.get(id);
+    if (files !== undefined) return files;
+    const up = parent.get(id);
+    files = new Set(up === undefined ? [] : stackFiles(up));
+    const file = figwayFileOf(byId.get(id)?.callFrame.url ?? '');
+    if (file !== undefined) files.add(file);
+    filesOf.set(id, files);
+    return files;
+  };
+  const inclusive = new Map<string, number>();
+  for (const [id, count] of hits) for (const file of stackFiles(id)) inclusive.set(file, (inclusive.get(file) ?? 0) + count);
   return {
+    figwayFiles: [...inclusive.entries()].sort((a, b) => b[1] - a[1]).slice(0, topN).map(([file, count]) => ({ file, share: share(count) })),
     file,
     samples: total,
     areas: Object.fromEntries(Object.entries(areas).sort((a, b) => b[1] - a[1]).map(([area, count]) => [area, share(count)])),
@@ -112,6 +144,7 @@ export function profileMarkdown(label: string, summaries: ProfileSummary[]): str
     const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
     lines.push(`#### ${label} — ${summary.file.split('/').slice(-2).join('/')} (${summary.samples} samples)`, '',
       `Self time by area: ${Object.entries(summary.areas).map(([area, value]) => `${area} ${pct(value)}`).join(' · ')}`, '',
+      `Inclusive by figway file: ${summary.figwayFiles.map((entry) => `${entry.file} ${pct(entry.share)}`).join(' · ') || '–'}`, '',
       '| self | function | where |', '|---:|---|---|',
       ...summary.top.map((entry) => `| ${pct(entry.share)} | \`${entry.fn}\` | ${entry.where} |`), '');
   }

@@ -271,7 +271,7 @@ export const RouteSchema = Type.Object({
 export const DiffStoreSchema = Type.Object({
   kind: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory', description: 'memory: bounded, per instance. redis: capped streams shared by instances, survives restarts.' }),
   redis: Type.Optional(RedisStoreSchema),
-  samplesPerClass: Type.Integer({ minimum: 1, default: DEFAULTS.diffStoreMemorySamples, description: `Redacted samples kept per route and class. Default ${DEFAULTS.diffStoreMemorySamples}.` }),
+  samplesPerClass: Type.Integer({ minimum: 1, default: DEFAULTS.diffStoreMemorySamples, description: `Redacted samples kept per route and class. Once a class holds this many, at most one new sample per second replaces the oldest; other comparisons of that class are counted without being redacted or copied. Default ${DEFAULTS.diffStoreMemorySamples}.` }),
   streamMaxLen: Type.Integer({ minimum: 100, default: DEFAULTS.diffStoreStreamMaxLen, description: `Approximate cap of the Redis stream. Default ${DEFAULTS.diffStoreStreamMaxLen}.` }),
 }, { ...strict, default: {}, description: 'Where comparison evidence is kept.' });
 

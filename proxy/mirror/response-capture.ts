@@ -1,5 +1,5 @@
 import type { CapturedResponse, Side } from '../../shadow-report/types.js';
-import { capturedHeaders } from './shadow-request.js';
+import { capturedHeaders, joinChunks } from './shadow-request.js';
 
 /**
  * ResponseCapture copies a primary answer as it streams to the client, up to `limit` body bytes (beyond that the
@@ -28,10 +28,11 @@ export class ResponseCapture {
     if (this.truncated) return;
     this.bytes += chunk.length;
     if (this.bytes > this.limit) { this.truncated = true; return; }
-    this.chunks.push(Buffer.from(chunk));
+    // Kept, not copied: undici hands out views of the socket's read buffers, which Node never reuses.
+    this.chunks.push(chunk);
   }
 
   response(): CapturedResponse {
-    return { status: this.status, headers: this.headers, body: Buffer.concat(this.chunks), ...(this.truncated ? { truncated: true } : {}) };
+    return { status: this.status, headers: this.headers, body: joinChunks(this.chunks), ...(this.truncated ? { truncated: true } : {}) };
   }
 }

@@ -30,6 +30,11 @@ function headersOf(raw: Buffer[]): Record<string, string | string[]> {
 /** capturedHeaders converts undici raw headers to the lower-case map the comparison engine reads. */
 export const capturedHeaders = headersOf;
 
+/** joinChunks is Buffer.concat without the copy of a body that came in one chunk (most small answers). */
+export function joinChunks(chunks: readonly Buffer[]): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
 /**
  * sendShadow dispatches one shadow request and captures its answer up to maxBodyBytes. It never follows redirects,
  * never throws, and gives up after timeoutMs in total (a trickling shadow cannot hold a slot longer).
@@ -69,15 +74,16 @@ export function sendShadow(request: ShadowRequest): Promise<ShadowResult> {
           truncated = true;
           chunks.push(chunk.subarray(0, chunk.length - (bytes - request.maxBodyBytes)));
           // Enough to know it is too large to compare: stop reading and free the slot.
-          settle({ response: { status, headers, body: Buffer.concat(chunks), truncated: true }, durationSeconds: elapsed() });
+          settle({ response: { status, headers, body: joinChunks(chunks), truncated: true }, durationSeconds: elapsed() });
           abort?.();
           return false;
         }
-        chunks.push(Buffer.from(chunk));
+        // Kept, not copied: undici hands out views of the socket's read buffers, which Node never reuses.
+        chunks.push(chunk);
         return true;
       },
       onComplete() {
-        settle({ response: { status, headers, body: Buffer.concat(chunks) }, durationSeconds: elapsed() });
+        settle({ response: { status, headers, body: joinChunks(chunks) }, durationSeconds: elapsed() });
       },
       onError(error: Error & { code?: string }) {
         settle({ error: error.code ?? error.message, durationSeconds: elapsed() });

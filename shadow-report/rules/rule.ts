@@ -8,6 +8,8 @@ export interface RuleContext {
   skip(reason: SkipReason, detail?: string): void;
   /** Called by the body rule with the two decoded bodies (parsed JSON or text), so callers need not decode twice. */
   bodies?(legacy: unknown, candidate: unknown): void;
+  /** With bodies: only when the bytes differ (equal bytes are a match without parsing). */
+  bodiesIfDifferent?: boolean;
 }
 
 /** DiffRule is one pure difference rule: same inputs, same findings, never throws. Every finding carries the rule id. */

@@ -6,6 +6,7 @@ import {
   PATTERNS_PER_VERDICT, SAMPLES_PER_PATTERN, foldPervasive, isPervasive, patternsOf, sortPatterns, toDiffPattern,
   type PatternCounts, type PatternKey,
 } from './patterns.js';
+import { createSampleGate } from './sample-gate.js';
 
 /** MemoryDiffStoreOptions bounds a memory store. Defaults: 50 samples per class, 200 paths per map, 100 patterns per verdict, 1000 routes. */
 export interface MemoryDiffStoreOptions {
@@ -42,6 +43,7 @@ export function createMemoryDiffStore(opts: MemoryDiffStoreOptions = {}): DiffSt
   const maxRoutes = opts.maxRoutes ?? 1000;
   if (!(samplesPerClass >= 1 && maxPaths >= 1 && maxPatterns >= 1 && maxRoutes >= 1)) throw new DiffError('DIFF_BAD_OPTIONS', 'memory store bounds must be ≥ 1');
   const routes = new Map<string, RouteEntry>();
+  const gate = createSampleGate(samplesPerClass);
 
   function entryOf(route: string): RouteEntry | undefined {
     let entry = routes.get(route);
@@ -87,7 +89,8 @@ export function createMemoryDiffStore(opts: MemoryDiffStoreOptions = {}): DiffSt
   }
 
   return {
-    async record(rec) {
+    keeps: (rec) => gate.keeps(rec),
+    async record(rec, options = {}) {
       const entry = entryOf(rec.route);
       if (entry === undefined) return;
       const d = counterDelta(rec);
@@ -97,7 +100,8 @@ export function createMemoryDiffStore(opts: MemoryDiffStoreOptions = {}): DiffSt
       for (const [p, n] of d.acceptedPaths) addPath(entry.summary.acceptedByPath, p, n, maxPaths);
       const folded = foldPervasive(rec, countPatterns(entry, rec));
       const buckets = sampleBuckets(folded.record);
-      if (buckets.length === 0) return;
+      if (buckets.length === 0 || options.sample === false) return;
+      gate.kept(rec);
       const kept = storable(folded.record);
       const id = randomUUID();
       const extra = { patterns: folded.patterns, ...(folded.pervasive.length > 0 ? { pervasive: folded.pervasive } : {}) };

@@ -13,7 +13,6 @@ const VALUE_OBJECT_KEYS = 50;
 const VALUE_DEPTH = 8;
 /** SAMPLE_REDIS_ENTRIES bounds the Redis keys a stored sample shows. */
 export const SAMPLE_REDIS_ENTRIES = 20;
-
 /** CounterDelta lists the increments one record makes: plain counters and per-path counters. */
 export interface CounterDelta {
   counts: Map<string, number>;

@@ -14,13 +14,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis, type ChainableCommander } from 'ioredis';
-import type { ComparisonRecord, DiffStore, PatternVerdict, RouteSummary, Sample } from '../types.js';
+import type { ComparisonRecord, DiffStore, PatternVerdict, RecordOptions, RouteSummary, Sample } from '../types.js';
 import { DiffError } from '../errors.js';
 import { applyCount, counterDelta, counterMethods, emptySummary, sampleBuckets, storable, withCoverage } from './record.js';
 import {
   PATTERNS_PER_VERDICT, SAMPLES_PER_PATTERN, foldPervasive, isPervasive, patternsOf, sortPatterns, toDiffPattern,
   type PatternCounts, type PatternKey,
 } from './patterns.js';
+import { createSampleGate } from './sample-gate.js';
 
 /** RedisDiffStoreOptions: where and how much. Defaults: 10 000 events, 50 samples per class, 200 paths, 100 patterns per verdict, 200 ms timeout. */
 export interface RedisDiffStoreOptions {
@@ -258,8 +259,12 @@ export function createRedisDiffStore(opts: RedisDiffStoreOptions): RedisDiffStor
     return withCoverage(summary);
   }
 
+  // Per instance: instances sharing the store each keep their share of fresh samples.
+  const gate = createSampleGate(samplesPerClass);
+
   return {
-    async record(rec: ComparisonRecord) {
+    keeps: (rec: ComparisonRecord) => gate.keeps(rec),
+    async record(rec: ComparisonRecord, options: RecordOptions = {}) {
       if (closed) return;
       try {
         const d = counterDelta(rec);
@@ -284,9 +289,11 @@ export function createRedisDiffStore(opts: RedisDiffStoreOptions): RedisDiffStor
         const buckets = sampleBuckets(folded.record);
         const original = folded.pervasive.length === 0 ? buckets : sampleBuckets(rec);
         if (original.length === 0) { stats.recorded++; return; }
+        const sample = options.sample !== false;
         const id = randomUUID();
         const s = redis.pipeline();
-        if (buckets.length > 0) {
+        if (buckets.length > 0 && sample) {
+          gate.kept(rec);
           const kept = storable(folded.record);
           const extra = { patterns: folded.patterns, ...(folded.pervasive.length > 0 ? { pervasive: folded.pervasive } : {}) };
           s.sadd(k.buckets(rec.route), ...buckets);
@@ -302,7 +309,7 @@ export function createRedisDiffStore(opts: RedisDiffStoreOptions): RedisDiffStor
           }
         }
         s.xadd(k.events, 'MAXLEN', '~', streamMaxLen, '*', 'route', rec.route, 'result', rec.result, 'at', String(rec.at),
-          'buckets', original.join(','), 'id', buckets.length > 0 ? id : '');
+          'buckets', original.join(','), 'id', buckets.length > 0 && sample ? id : '');
         if (await exec(s) !== undefined) stats.recorded++;
       } catch (error) {
         // Never into the request path: count it and go on.
