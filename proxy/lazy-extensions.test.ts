@@ -52,7 +52,7 @@ test('a failed load is reported and tried again with the next snapshot that need
   assert.equal(errors.length, 1);
 });
 
-test('a reload that turns mirroring on loads the comparison stack, and its admin routes answer', async () => {
+test('a plain gateway has its ramp; a reload that turns mirroring on loads the comparison stack, and its admin routes answer', async () => {
   const legacy = await startEchoServer('legacy');
   const fresh = await startEchoServer('new');
   const config = (mirror: boolean): Record<string, unknown> => ({
@@ -66,6 +66,7 @@ test('a reload that turns mirroring on loads the comparison stack, and its admin
   };
   try {
     assert.equal((await admin('/api/diffs')).status, 404, 'no diff API while nothing is compared');
+    assert.equal((await admin('/api/ramps')).status, 200, 'the ramp is there without the comparison stack');
     await writeFile(figway.configPath, stringify({ listeners: { gateway: { host: '127.0.0.1', port: 0 }, admin: { port: 0 } }, log: { level: 'silent' }, ...config(true) }));
     assert.equal((await figway.manager.reloadConfig()).result, 'applied');
     let diffs: { status: number; body: unknown } | undefined;

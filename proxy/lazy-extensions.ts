@@ -1,8 +1,12 @@
 /**
- * The extensions of `figway start`, loaded only when needed: the comparison stack (mirror, shadow-report, the Redis
- * checker and ioredis: ~10 MB of resident memory and start-up time, measured by the bench) is imported the first
- * time an applied configuration has a route that mirrors or declares Redis keys. A plain gateway never loads it.
+ * The extensions of `figway start` (defaultExtensions in extensions.ts, but lighter): the ramp and the dashboard
+ * always, the comparison stack (mirror, shadow-report's engine and stores, the Redis checker and ioredis: ~10 MB of
+ * resident memory and start-up time, measured by the bench) only from the first applied configuration that has a
+ * route that mirrors or declares Redis keys. A plain gateway never loads it.
  */
+import { createRampExtension } from './ramp/extension.js';
+import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
+import type { ComparisonExtensions } from './extensions.js';
 import type { FastifyInstance } from 'fastify';
 import type { ExchangeContext, GatewayPlugin } from './gateway.js';
 import type { FigwayExtension, StartOptions } from './main.js';
@@ -112,10 +116,19 @@ export function createLazyExtension(
   };
 }
 
-/** lazyDefaultExtensions are figway start's extensions: the comparison stack, imported when a route needs it. */
-export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => [
-  createLazyExtension(
-    async () => (await import('./extensions.js')).defaultExtensions(context),
+/**
+ * lazyDefaultExtensions are figway start's extensions, in defaultExtensions' order: the comparison stack (imported
+ * when a route needs it), the ramp (which reads the comparison store once there is one) and the dashboard.
+ */
+export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => {
+  let comparison: ComparisonExtensions | undefined;
+  const lazy = createLazyExtension(
+    async () => {
+      comparison = (await import('./extensions.js')).createComparisonExtensions(context);
+      return comparison.extensions;
+    },
     (error) => context.logger.error({ err: error }, 'the comparison features could not be loaded; routes are served without mirroring'),
-  ),
-];
+  );
+  const ramp = createRampExtension(context, { diffSummaries: () => comparison?.mirror.store()?.summaries() });
+  return [lazy, ramp, createDashboardExtension(context)];
+};
