@@ -184,3 +184,14 @@ test('a named token whose variable is unset stops the start with a clear issue',
     routes: [{ name: 'api', match: { pathPrefix: '/' }, legacy: 'legacy', new: 'new' }],
   }, {}, { env: { FIGWAY_ADMIN_TOKEN: TEST_ADMIN_TOKEN } }), /OPS_TOKEN_UNSET.*CONFIG_ADMIN_TOKEN_MISSING/);
 });
+
+// Last in this file: it leaves 127.0.0.1 throttled.
+test('after 10 failed sign-ins an address must wait, even with the right token; bearer requests are not affected', async () => {
+  for (let i = 0; i < 10; i++) await signIn(`wrong-token-number-${i}-padding`);
+  const refused = await signIn(TEST_ADMIN_TOKEN);
+  assert.equal(refused.location, '/dashboard/sign-in?failed=throttled');
+  assert.equal(refused.setCookie, undefined);
+  const bearer = await request(admin('/api/session'), { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  assert.equal(bearer.statusCode, 200);
+  await bearer.body.dump();
+});

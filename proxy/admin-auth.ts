@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminToken } from './config/load.js';
 import { createSessionStore, type AdminSession, type SessionStore } from './admin-sessions.js';
 import { sendAdminError } from './admin-reply.js';
+import { createSignInThrottle } from './sign-in-throttle.js';
 
 /** AdminPrincipal is who made an authenticated admin request, and how. */
 export interface AdminPrincipal {
@@ -37,6 +38,9 @@ export const SIGN_IN_PAGE = '/dashboard/sign-in';
 export const AFTER_SIGN_IN = '/dashboard/';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** SIGN_IN_FAILURES failed sign-ins within SIGN_IN_WINDOW_MS make an address wait for the window to pass. */
+export const SIGN_IN_FAILURES = 10;
+export const SIGN_IN_WINDOW_MS = 5 * 60_000;
 
 /** AdminAuthOptions configure registerAdminAuth. */
 export interface AdminAuthOptions {
@@ -128,6 +132,7 @@ function wantsHtml(request: FastifyRequest): boolean {
 export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOptions): AdminAuth {
   const now = options.now ?? Date.now;
   const sessions = createSessionStore({ ttlMs: options.sessionTtlMs, max: options.maxSessions, now });
+  const throttle = createSignInThrottle({ max: SIGN_IN_FAILURES, windowMs: SIGN_IN_WINDOW_MS, now });
   app.decorateRequest('principal', null);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -170,9 +175,15 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
   app.post<{ Body: { token?: string } }>('/auth/sign-in', async (request, reply) => {
     // Login CSRF: another site must not be able to sign a browser in with the attacker's token.
     if (crossSite(request)) return sendAdminError(reply, 'ADMIN_CSRF');
+    const address = request.socket.remoteAddress ?? 'unknown';
+    if (!throttle.allowed(address)) return reply.redirect(`${SIGN_IN_PAGE}?failed=throttled`, 303);
     const token = typeof request.body?.token === 'string' ? request.body.token : '';
     const name = matchToken(options.tokens, token);
-    if (name === undefined) return reply.redirect(`${SIGN_IN_PAGE}?failed=1`, 303);
+    if (name === undefined) {
+      throttle.failed(address);
+      return reply.redirect(`${SIGN_IN_PAGE}?failed=1`, 303);
+    }
+    throttle.succeeded(address);
     const { id } = sessions.create(name);
     reply.header('set-cookie', sessionCookie(request, id, Math.floor(options.sessionTtlMs / 1000)));
     reply.header('cache-control', 'no-store');

@@ -144,7 +144,7 @@ test('every verb and script answers --help and --version, and a bad flag with on
     assert.equal(help.stderr, '', `${name} --help`);
     const version = await runNode([...entry, '--version']);
     assert.equal(version.code, 0, `${name} --version`);
-    assert.match(version.stdout, /^figway \d+\.\d+\.\d+\n$/, `${name} --version`);
+    assert.match(version.stdout, /^figway (\w+ )?\d+\.\d+\.\d+\n$/, `${name} --version`);
     const bad = await runNode([...entry, '--no-such-flag']);
     assert.equal(bad.code, 2, `${name} --no-such-flag`);
     assert.equal(bad.stderr.trimEnd().split('\n').length, 1, `${name}: one line, got ${bad.stderr}`);

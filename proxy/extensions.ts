@@ -4,8 +4,8 @@
  * controller, proxy/ramp) that reads what they found, and the dashboard (shadow-report/dashboard) that shows and
  * drives them — so the data plane itself stays free of them.
  */
-import type { FigwayExtension, StartOptions } from './main.js';
-import { createRampExtension } from './ramp/extension.js';
+import type { ExtensionContext, FigwayExtension, StartOptions } from './main.js';
+import { createRampExtension, type RampExtension } from './ramp/extension.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
 import type { DiffStoreConfig } from './config/schema.js';
@@ -43,9 +43,15 @@ export function createComparisonExtensions(
   return { extensions: [redisExtension, mirror], mirror, redis };
 }
 
-/** defaultExtensions returns the extensions of a production figway; the dashboard comes last (it serves what others lack). */
-export const defaultExtensions: NonNullable<StartOptions['extensions']> = async (context): Promise<FigwayExtension[]> => {
+/** comparisonAndRampExtensions are the comparison stack and the ramp reading it (what `figway start` loads on demand). */
+export function comparisonAndRampExtensions(context: ExtensionContext): { extensions: FigwayExtension[]; ramp: RampExtension } {
   const comparison = createComparisonExtensions(context);
   const ramp = createRampExtension(context, { diffSummaries: () => comparison.mirror.store()?.summaries() });
-  return [...comparison.extensions, ramp, createDashboardExtension(context)];
+  return { extensions: [...comparison.extensions, ramp], ramp };
+}
+
+/** defaultExtensions returns the extensions of a production figway; the dashboard comes last (it serves what others lack). */
+export const defaultExtensions: NonNullable<StartOptions['extensions']> = async (context): Promise<FigwayExtension[]> => {
+  const { extensions, ramp } = comparisonAndRampExtensions(context);
+  return [...extensions, createDashboardExtension({ ...context, timeline: () => ramp.evidence() })];
 };

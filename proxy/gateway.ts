@@ -84,12 +84,23 @@ export interface Gateway {
   drain(graceMs: number): Promise<{ drained: boolean; abandoned: number }>;
 }
 
+/**
+ * CLOSING marks a client connection figway has answered with `Connection: close`. Node's parser may already have
+ * split further (pipelined, or smuggled inside a body figway refused) requests off that connection; none of them
+ * may reach an upstream, so the request handler drops them unanswered and the socket closes after the refusal.
+ */
+const CLOSING = Symbol('figway.closing');
+type ClientSocket = Socket & { [CLOSING]?: true };
+
 function rejectRequest(res: ServerResponse, code: ProxyErrorCode, requestId: string | undefined, metrics: GatewayMetrics, closeConnection = false): void {
   metrics.rejected(code);
   const body = errorBody(code, requestId);
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
   if (requestId !== undefined) headers['x-request-id'] = requestId;
-  if (closeConnection) headers.connection = 'close';
+  if (closeConnection) {
+    headers.connection = 'close';
+    (res.req.socket as ClientSocket)[CLOSING] = true;
+  }
   res.writeHead(PROXY_ERRORS[code].status, headers);
   res.end(body);
 }
@@ -331,6 +342,30 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
+/**
+ * closeWithConnection covers a pipelined request whose answer is queued behind another: Node never emits 'close' on
+ * a queued response when the connection ends first, so the exchange would never learn that its client is gone.
+ */
+function closeWithConnection(socket: Socket, res: ServerResponse): void {
+  const orphaned = (): void => { res.emit('close'); };
+  socket.once('close', orphaned);
+  res.once('socket', () => socket.off('close', orphaned));
+}
+
+/**
+ * framingRefusal checks what is only worth checking on unusual requests (not exactly one Host, not HTTP/1.1): the
+ * cases where figway and an upstream could disagree on where the request ends or whom it is for.
+ */
+function framingRefusal(req: IncomingMessage, hosts: number): ProxyErrorCode | undefined {
+  if (hosts > 1) return 'PROXY_DUPLICATE_HOST';
+  if (req.httpVersionMajor !== 1) return 'PROXY_HTTP_VERSION';
+  // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
+  if (hosts === 0 && req.httpVersionMinor === 1) return 'PROXY_MISSING_HOST';
+  // RFC 9112 §6.1: Transfer-Encoding on HTTP/1.0 is a framing fault (the classic smuggling vector).
+  if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) return 'PROXY_TE_ON_HTTP10';
+  return undefined;
+}
+
 const kCore = Symbol('figway.core');
 const kExchange = Symbol('figway.exchange');
 type ResponseWithExchange = ServerResponse & { [kCore]?: GatewayCore; [kExchange]?: Exchange };
@@ -350,18 +385,24 @@ class GatewayCore {
   constructor(readonly options: GatewayOptions, readonly metrics = options.metrics, readonly logger = options.logger) {}
 
   handle(req: IncomingMessage, res: ServerResponse): void {
+    if ((req.socket as ClientSocket)[CLOSING] === true) {
+      // Parsed behind a request figway refused and closed: never forward it, never answer it.
+      this.metrics.rejected('PROXY_REQUEST_AFTER_CLOSE');
+      return;
+    }
     const started = performance.now();
     this.inFlight++;
     (res as ResponseWithExchange)[kCore] = this;
     res.on('close', onResponseClose);
+    if (res.socket === null) closeWithConnection(req.socket, res);
     const snapshot = this.options.snapshot();
     const raw = req.rawHeaders;
 
     let hosts = 0;
     for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
-    if (hosts > 1) return rejectRequest(res, 'PROXY_DUPLICATE_HOST', undefined, this.metrics, true);
-    if (req.httpVersionMinor === 0 && req.httpVersionMajor === 1 && req.headers['transfer-encoding'] !== undefined) {
-      return rejectRequest(res, 'PROXY_TE_ON_HTTP10', undefined, this.metrics, true);
+    if (hosts !== 1 || req.httpVersionMinor !== 1 || req.httpVersionMajor !== 1) {
+      const refusal = framingRefusal(req, hosts);
+      if (refusal !== undefined) return rejectRequest(res, refusal, undefined, this.metrics, true);
     }
 
     let target = req.url ?? '/';
@@ -507,7 +548,27 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     const code: ProxyErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'PROXY_HEADERS_TOO_LARGE' : 'PROXY_BAD_REQUEST';
     options.metrics.rejected(code);
+    const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+    if (answering?.req.complete === true) {
+      // The bad bytes follow a request still being answered: an error written now would be read as its answer (or
+      // land inside it on the wire). Let that answer finish, then close; the bad request gets no answer.
+      (socket as ClientSocket)[CLOSING] = true;
+      const close = (): void => { socket.destroySoon(); };
+      answering.once('finish', close);
+      answering.once('close', close);
+      return;
+    }
+    // The bad bytes are in the body of the request being answered: the error is its answer, unless one is on the wire.
+    if (answering?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
     writeRawError(socket, code);
+  });
+  // Node would answer an unknown Expect with a bare 417; answer in figway's format and close (a body may follow).
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    if ((req.socket as ClientSocket)[CLOSING] === true) return;
+    rejectRequest(res, 'PROXY_EXPECTATION_FAILED', undefined, options.metrics, true);
   });
   return {
     server,

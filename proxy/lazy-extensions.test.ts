@@ -52,7 +52,7 @@ test('a failed load is reported and tried again with the next snapshot that need
   assert.equal(errors.length, 1);
 });
 
-test('a plain gateway has its ramp; a reload that turns mirroring on loads the comparison stack, and its admin routes answer', async () => {
+test('a reload that turns mirroring on loads the comparison stack, and its admin routes answer', async () => {
   const legacy = await startEchoServer('legacy');
   const fresh = await startEchoServer('new');
   const config = (mirror: boolean): Record<string, unknown> => ({
@@ -66,7 +66,6 @@ test('a plain gateway has its ramp; a reload that turns mirroring on loads the c
   };
   try {
     assert.equal((await admin('/api/diffs')).status, 404, 'no diff API while nothing is compared');
-    assert.equal((await admin('/api/ramps')).status, 200, 'the ramp is there without the comparison stack');
     await writeFile(figway.configPath, stringify({ listeners: { gateway: { host: '127.0.0.1', port: 0 }, admin: { port: 0 } }, log: { level: 'silent' }, ...config(true) }));
     assert.equal((await figway.manager.reloadConfig()).result, 'applied');
     let diffs: { status: number; body: unknown } | undefined;
@@ -84,4 +83,26 @@ test('a plain gateway has its ramp; a reload that turns mirroring on loads the c
     await legacy.close();
     await fresh.close();
   }
+});
+
+test('starts what it loaded: at once when already loaded, or on loading when startFigway started it earlier (the ramp controller)', async () => {
+  const starts: string[] = [];
+  const early = createLazyExtension(async () => [{ start: () => { starts.push('early'); } } satisfies FigwayExtension], (error) => assert.fail(String(error)));
+  await early.start!();
+  assert.equal(starts.length, 0, 'nothing loaded yet: nothing to start');
+  early.applied!(snapshot(true));
+  await early.ready!();
+  assert.deepEqual(starts, ['early'], 'a reload that loads the features starts them');
+
+  const late = createLazyExtension(async () => [{ start: () => { starts.push('late'); } } satisfies FigwayExtension], (error) => assert.fail(String(error)));
+  late.applied!(snapshot(true));
+  await late.ready!();
+  await late.start!();
+  assert.deepEqual(starts, ['early', 'late']);
+  const ramped = { routes: [{ name: 'r', config: { ramp: { steps: [0, 100] } } }] } as unknown as RuntimeSnapshot;
+  let loaded = false;
+  const forRamp = createLazyExtension(async () => { loaded = true; return []; }, (error) => assert.fail(String(error)));
+  forRamp.applied!(ramped);
+  await forRamp.ready!();
+  assert.equal(loaded, true, 'a route with a ramp loads the features');
 });

@@ -1,16 +1,13 @@
 /**
- * The extensions of `figway start` (defaultExtensions in extensions.ts, but lighter): the ramp and the dashboard
- * always, the comparison stack (mirror, shadow-report's engine and stores, the Redis checker and ioredis: ~10 MB of
- * resident memory and start-up time, measured by the bench) only from the first applied configuration that has a
- * route that mirrors or declares Redis keys. A plain gateway never loads it.
+ * The extensions of `figway start`, loaded only when needed: the comparison stack (mirror, shadow-report, the Redis
+ * checker and ioredis: ~10 MB of resident memory and start-up time, measured by the bench) is imported the first
+ * time an applied configuration has a route that mirrors or declares Redis keys. A plain gateway never loads it.
  */
-import { createRampExtension } from './ramp/extension.js';
-import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
-import type { ComparisonExtensions } from './extensions.js';
 import type { FastifyInstance } from 'fastify';
 import type { ExchangeContext, GatewayPlugin } from './gateway.js';
 import type { FigwayExtension, StartOptions } from './main.js';
 import type { RuntimeSnapshot } from './runtime.js';
+import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
 
 /** Marks the inner admin app's own not-found answer, so the outer app answers it as usual. */
 const UNMATCHED = 'x-figway-unmatched';
@@ -19,9 +16,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
 type ExtensionsFactory = NonNullable<StartOptions['extensions']>;
 type ExtensionContext = Parameters<ExtensionsFactory>[0];
 
-/** needsComparison tells whether a snapshot has a route that mirrors or declares Redis keys. */
+/** needsComparison tells whether a snapshot has a route that mirrors, declares Redis keys or ramps. */
 export function needsComparison(snapshot: RuntimeSnapshot): boolean {
-  return snapshot.routes.some((route) => route.config.mirror !== undefined || route.config.redis !== undefined);
+  return snapshot.routes.some((route) => route.config.mirror !== undefined || route.config.redis !== undefined || route.config.ramp !== undefined);
 }
 
 /**
@@ -37,6 +34,7 @@ export function createLazyExtension(
   let loading: Promise<void> | undefined;
   let latest: RuntimeSnapshot | undefined;
   let closed = false;
+  let started = false;
   let plugins: GatewayPlugin[] = [];
 
   const start = (): Promise<void> => {
@@ -48,6 +46,9 @@ export function createLazyExtension(
       loaded = extensions;
       plugins = extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin]));
       if (latest !== undefined) for (const extension of extensions) extension.applied?.(latest);
+      // Loaded after startFigway started the extensions (a reload turned a feature on): start these now.
+      if (started) return Promise.all(extensions.map((extension) => extension.start?.())).then(() => undefined);
+      return undefined;
     }, (error: unknown) => {
       // The next applied snapshot that needs them tries again; at start, ready() fails the start.
       loading = undefined;
@@ -78,6 +79,10 @@ export function createLazyExtension(
       }
     },
     ready: () => loading ?? Promise.resolve(),
+    async start() {
+      started = true;
+      for (const extension of loaded ?? []) await extension.start?.();
+    },
     async admin(app: FastifyInstance) {
       if (loaded !== undefined) {
         for (const extension of loaded) await extension.admin?.(app);
@@ -116,19 +121,12 @@ export function createLazyExtension(
   };
 }
 
-/**
- * lazyDefaultExtensions are figway start's extensions, in defaultExtensions' order: the comparison stack (imported
- * when a route needs it), the ramp (which reads the comparison store once there is one) and the dashboard.
- */
-export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => {
-  let comparison: ComparisonExtensions | undefined;
-  const lazy = createLazyExtension(
-    async () => {
-      comparison = (await import('./extensions.js')).createComparisonExtensions(context);
-      return comparison.extensions;
-    },
+/** lazyDefaultExtensions are figway start's extensions: the comparison stack, imported when a route needs it. */
+export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => [
+  createLazyExtension(
+    async () => (await import('./extensions.js')).comparisonAndRampExtensions(context).extensions,
     (error) => context.logger.error({ err: error }, 'the comparison features could not be loaded; routes are served without mirroring'),
-  );
-  const ramp = createRampExtension(context, { diffSummaries: () => comparison?.mirror.store()?.summaries() });
-  return [lazy, ramp, createDashboardExtension(context)];
-};
+  ),
+  // The dashboard is light and is the first page a user opens: there on every figway, not only once a route mirrors.
+  createDashboardExtension(context),
+];

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startDemo, forwardAuthCheck, withDatabase } from './demo.js';
+import { runRampDemo } from './demo-ramp.js';
 
 test('withDatabase points a Redis URL at another logical database', () => {
   assert.equal(withDatabase('redis://127.0.0.1:6379', 1), 'redis://127.0.0.1:6379/1');
@@ -29,6 +30,22 @@ test('the demo serves forward-auth checks through figway for a token approved th
     assert.match(await readFile(join(directory, 'weights.yaml'), 'utf8'), /auth: 50/);
     const routes = await request(`${demo.figway.adminUrl}/api/routes`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
     assert.deepEqual(((await routes.body.json()) as { routes: { name: string }[] }).routes.map((r) => r.name), ['registration', 'auth']);
+  } finally {
+    await demo.stop();
+    await rm(directory, { recursive: true, force: true });
+  }
+});
+
+test('npm run demo -- --ramp with token-casing: both ramps halt in the shadow bake and the transcript names the casing difference', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'figway-demo-'));
+  const demo = await startDemo({ gatewayPort: 0, adminPort: 0, directory, logLevel: 'silent', adminToken: 'demo-test-token-0123456789', ramp: true, regressions: ['token-casing'] });
+  try {
+    let transcript = '';
+    const statuses = await runRampDemo(demo.figway, demo.adminToken, { write: (text: string) => { transcript += text; } }, 60_000);
+    assert.deepEqual(statuses.map((status) => [status.route, status.state, status.weight]), [['registration', 'halted', 0], ['auth', 'halted', 0]]);
+    assert.match(transcript, /registration start +0% → +0%/);
+    assert.match(transcript, /registration halt +0% → +0% +unexpected differences .*key-casing at redis\.token\.UserEmail/);
+    assert.match(await readFile(join(directory, 'weights.yaml'), 'utf8'), /ramps:\n {2}registration:\n {4}state: halted/);
   } finally {
     await demo.stop();
     await rm(directory, { recursive: true, force: true });

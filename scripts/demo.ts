@@ -6,6 +6,7 @@
  *   npm run demo -- --regressions token-casing      start with rewrite regressions on (comma-separated)
  *   npm run demo -- --port 8080 --admin-port 9090   choose ports
  *   npm run demo -- --smoke                         start, send one forward-auth check through figway, stop
+ *   npm run demo -- --ramp                          ramp both routes live (fast steps) and print each transition
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,7 @@ import { startFigway, type RunningFigway } from '../proxy/main.js';
 import { defaultExtensions } from '../proxy/extensions.js';
 import { createLogger } from '../proxy/log.js';
 import { parseCommandLine, usageError, type CommandLine } from '../proxy/command-line.js';
+import { DEMO_RAMP, DEMO_RAMP_INTERVAL_MS, runRampDemo } from './demo-ramp.js';
 
 /** DemoOptions choose ports, regressions and where the demo files go. */
 export interface DemoOptions {
@@ -32,6 +34,8 @@ export interface DemoOptions {
   logLevel?: string;
   /** How often evidence is read (timeline points, ramp evaluation); default the schema's. The screenshots use 1 s. */
   evidenceIntervalMs?: number;
+  /** Give both routes the demo ramp (fast steps), start their weights at 0 and trust the traffic generator's X-Forwarded-For. */
+  ramp?: boolean;
 }
 
 /** Demo is a running demo stack. */
@@ -88,7 +92,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       admin: { host: '127.0.0.1', port: options.adminPort ?? 9090 },
     },
     log: { level: options.logLevel ?? 'warn', access: false },
-    ...(options.evidenceIntervalMs === undefined ? {} : { evidence: { intervalMs: options.evidenceIntervalMs } }),
+    ...(options.evidenceIntervalMs === undefined && options.ramp !== true ? {} : { evidence: { intervalMs: options.evidenceIntervalMs ?? DEMO_RAMP_INTERVAL_MS } }),
     upstreams: pestoUpstreams({
       legacyAuth: stack.urls.legacyAuth, newAuth: stack.urls.newAuth,
       legacyRegistration: stack.urls.legacyRegistration, newRegistration: stack.urls.newRegistration,
@@ -99,15 +103,16 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         redis: shadowUrls,
       },
     }),
-    routes: pestoRoutes({ mirror: { sampleRate: 1 }, override: true }),
+    routes: pestoRoutes({ mirror: { sampleRate: 1 }, override: true }).map((route) => (options.ramp === true ? { ...route, ramp: DEMO_RAMP } : route)),
+    ...(options.ramp === true ? { trustedProxies: ['127.0.0.1'] } : {}),
   };
   await writeFile(join(directory, 'figway.yaml'), `# Written by npm run demo; regenerated at each start.\n${stringify(config)}`);
   await writeFile(join(directory, 'weights.yaml'), [
     '# Share of each route sent to the new (rewritten) side, in percent. Edit and save: figway reloads it.',
     '$schema: ../schema/weights.schema.json',
     'routes:',
-    '  auth: 50',
-    '  registration: 50',
+    `  auth: ${options.ramp === true ? 0 : 50}`,
+    `  registration: ${options.ramp === true ? 0 : 50}`,
     '',
   ].join('\n'));
 
@@ -192,6 +197,8 @@ Options:
   --port N            gateway port (default 8080; 0 picks a free one)
   --admin-port N      admin port (default 9090; 0 picks a free one)
   --smoke             start, send one forward-auth check through figway, stop (exit 0 when it answered 401)
+  --ramp              ramp both routes live with fast steps (0 → 50 → 100 %, 3 s each), paced traffic flowing, and
+                      print each transition; with --regressions token-casing both halt in the 0 % shadow bake
 `,
 };
 
@@ -202,6 +209,7 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       'admin-port': { type: 'string' },
       smoke: { type: 'boolean', default: false },
+      ramp: { type: 'boolean', default: false },
     },
   });
   if (typeof parsed === 'number') {
@@ -220,6 +228,7 @@ async function main(): Promise<void> {
   try {
     demo = await startDemo({
       regressions,
+      ramp: values.ramp,
       ...(values.port === undefined ? {} : { gatewayPort: Number(values.port) }),
       ...(values['admin-port'] === undefined ? {} : { adminPort: Number(values['admin-port']) }),
     });
@@ -236,6 +245,10 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(banner(demo, regressions));
+  if (values.ramp) {
+    await runRampDemo(demo.figway, demo.adminToken, process.stdout);
+    process.stdout.write('\nThe ramps have ended; figway keeps serving. Ctrl-C stops everything.\n');
+  }
   await new Promise<void>((resolveStop) => {
     const stop = (): void => { void demo.stop().then(resolveStop); };
     process.once('SIGINT', stop);

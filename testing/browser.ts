@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** CHROMIUM_PATH is the browser binary used. */
 export const CHROMIUM_PATH = process.env.FIGWAY_CHROMIUM ?? '/usr/bin/chromium';
@@ -51,4 +51,19 @@ export async function launchBrowser(options: { width?: number; height?: number }
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** signIn signs a page in to the dashboard through its form and waits for the overview. */
+export async function signIn(page: Page, adminUrl: string, token: string): Promise<void> {
+  await page.goto(`${adminUrl}/dashboard/`);
+  await page.waitForSelector('form[action="/auth/sign-in"]');
+  await page.fill('#token', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.route-card .verdict');
+}
+
+/** collectConsoleErrors records a page's console errors and uncaught exceptions into `into`. */
+export function collectConsoleErrors(page: Page, into: string[]): void {
+  page.on('console', (message) => { if (message.type() === 'error') into.push(`${page.url()}: ${message.text()}`); });
+  page.on('pageerror', (error) => into.push(`${page.url()}: ${error.message}`));
 }

@@ -3,7 +3,7 @@
  * read from it (error rate, p99, coverage, unexpected-difference rate and the finding that dominates). Deltas are taken
  * per instance, and a counter that went down (a restarted instance) counts from zero, as Prometheus' rate() does.
  */
-import type { Side } from '../../shadow-report/types.js';
+import { isNeverNoise, type Side } from '../../shadow-report/types.js';
 import {
   emptyHistogram, emptyRouteCounters, type CounterSnapshot, type LatencyHistogram, type RouteCounters, type UnexpectedFinding,
 } from './counters.js';
@@ -220,20 +220,32 @@ export interface TopFinding {
 }
 
 /**
- * topFinding names the most frequent unexpected difference still counting (not since learned as noise). With
- * patterns the class is exact; with path counters only, it is the window's most frequent class.
+ * topFindings names the most frequent unexpected differences still counting (not since learned as noise), most
+ * frequent first. With patterns the class is exact; with path counters only it is known when the window has one class.
  */
-export function topFinding(window: RouteWindow): TopFinding | undefined {
+export function topFindings(window: RouteWindow, limit: number): TopFinding[] {
   const counters = window.counters;
   const findings = Object.values(counters.detail?.unexpected ?? {}).filter((finding) => !isNoise(finding, window.noise));
-  const topClass = Object.entries(counters.unexpectedByClass).sort((a, b) => b[1] - a[1])[0];
-  const top = findings.sort((a, b) => b.count - a.count)[0];
-  if (top === undefined) {
-    return topClass === undefined ? undefined : { class: topClass[0], path: '(path unknown)', count: topClass[1] };
-  }
-  return {
-    class: top.class ?? topClass?.[0], path: top.path, count: top.count, ...(top.endpoint === undefined ? {} : { endpoint: top.endpoint }),
-  };
+  const classes = Object.entries(counters.unexpectedByClass).sort((a, b) => b[1] - a[1]);
+  const onlyClass = classes.length === 1 ? classes[0]![0] : undefined;
+  if (findings.length === 0) return classes.length === 0 ? [] : [{ class: classes[0]![0], path: '(path unknown)', count: classes[0]![1] }];
+  // Most frequent first; among equals, classes that are never noise (status, casing, type, Redis) lead.
+  const rank = (finding: UnexpectedFinding): number => (finding.class !== undefined && isNeverNoise(finding.class) ? 0 : 1);
+  const ordered = findings.sort((a, b) => b.count - a.count || rank(a) - rank(b) || a.path.localeCompare(b.path));
+  return ordered.slice(0, limit).map((finding) => ({
+    // A difference at `status` can only be of class status.
+    class: finding.class ?? onlyClass ?? (finding.path === 'status' ? 'status' : undefined), path: finding.path, count: finding.count, ...(finding.endpoint === undefined ? {} : { endpoint: finding.endpoint }),
+  }));
+}
+
+/** classCounts renders the window's unexpected findings by class: "status 36, redis-missing-key 33". */
+export function classCounts(window: RouteWindow): string {
+  return Object.entries(window.counters.unexpectedByClass).sort((a, b) => b[1] - a[1]).map(([name, count]) => `${name} ${count}`).join(', ');
+}
+
+/** topFinding is the single most frequent unexpected difference still counting. */
+export function topFinding(window: RouteWindow): TopFinding | undefined {
+  return topFindings(window, 1)[0];
 }
 
 /** describeFinding renders "key-casing at redis.token.UserEmail (PUT /api/approve), 12 of 40 comparisons". */

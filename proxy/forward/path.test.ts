@@ -20,6 +20,16 @@ test('normalisePath rejects targets that are not origin-form paths or carry brok
   assert.equal(normalisePath('/a%2'), undefined);
 });
 
+test('normalisePath rejects a backslash and dot segments hidden behind encoded separators', () => {
+  assert.equal(normalisePath('/public\\..\\admin'), undefined);
+  assert.equal(normalisePath('/public/..%2Fadmin'), undefined);
+  assert.equal(normalisePath('/public/%2e%2e%2fadmin'), undefined);
+  assert.equal(normalisePath('/public/..%5cadmin'), undefined);
+  assert.equal(normalisePath('/public/a%2F.%2Fb'), undefined);
+  // An encoded slash inside an identifier is not a traversal and passes, still encoded.
+  assert.equal(normalisePath('/files/a%2Fb..c'), '/files/a%2Fb..c');
+});
+
 test('splitTarget keeps the query string apart', () => {
   assert.deepEqual(splitTarget('/a?b=1&c'), { path: '/a', query: 'b=1&c' });
   assert.deepEqual(splitTarget('/a'), { path: '/a', query: '' });

@@ -101,7 +101,14 @@ test('orders: ids turned into strings and one order fewer — every type differe
   }
 });
 
-test('sessions: a renamed key, a null gone from the record and a tracking set no longer written are found from the writes alone', async () => {
+interface SessionsStack {
+  prodUrl: string;
+  shadowsUrl: string;
+  upstreams: Record<string, unknown>;
+}
+
+/** startSessions runs the sessions pair (legacy and rewrite, each with a shadow twin on its own store). */
+async function startSessions(): Promise<SessionsStack> {
   const production = await startRedisServer();
   const shadows = await startRedisServer();
   cleanups.push(() => production.stop(), () => shadows.stop());
@@ -137,23 +144,41 @@ test('sessions: a renamed key, a null gone from the record and a tracking set no
     });
   };
   const prodUrl = `${production.url}/0`;
-  const legacy = await sessionsApp(prodUrl, 'legacy');
-  const rewrite = await sessionsApp(prodUrl, 'rewrite');
-  const legacyShadow = await sessionsApp(`${shadows.url}/1`, 'legacy');
-  const rewriteShadow = await sessionsApp(`${shadows.url}/2`, 'rewrite');
+  const [legacy, rewrite, legacyShadow, rewriteShadow] = [
+    await sessionsApp(prodUrl, 'legacy'), await sessionsApp(prodUrl, 'rewrite'),
+    await sessionsApp(`${shadows.url}/1`, 'legacy'), await sessionsApp(`${shadows.url}/2`, 'rewrite'),
+  ];
   for (const server of [legacy, rewrite, legacyShadow, rewriteShadow]) cleanups.push(() => server.close());
-  const figway = await startGateway({
+  return {
+    prodUrl,
+    shadowsUrl: shadows.url,
     upstreams: {
       legacy: { url: legacy.url, redis: { url: prodUrl }, shadow: { url: legacyShadow.url, redis: { url: `${shadows.url}/1` } } },
       new: { url: rewrite.url, redis: { url: prodUrl }, shadow: { url: rewriteShadow.url, redis: { url: `${shadows.url}/2` } } },
     },
-    routes: [{
-      name: 'sessions', match: { pathPrefix: '/sessions' }, legacy: 'legacy', new: 'new',
-      mirror: { sampleRate: 1, methods: ['GET', 'POST', 'DELETE'], sideEffects: 'dual' },
-      compare: { learnNoise: false },
-      redis: { discoverWrites: 'exclusive' },
-    }],
-  });
+  };
+}
+
+function sessionsRoute(redis: Record<string, unknown>): Record<string, unknown> {
+  return {
+    name: 'sessions', match: { pathPrefix: '/sessions' }, legacy: 'legacy', new: 'new',
+    mirror: { sampleRate: 1, methods: ['GET', 'POST', 'DELETE'], sideEffects: 'dual' },
+    compare: { learnNoise: false },
+    redis,
+  };
+}
+
+async function shadowStoresEmpty(shadowsUrl: string): Promise<void> {
+  for (const db of [1, 2]) {
+    const client = new Redis(`${shadowsUrl}/${db}`);
+    assert.equal(await client.dbsize(), 0, `shadow store ${db} holds nothing after the comparisons`);
+    client.disconnect();
+  }
+}
+
+test('sessions: a renamed key, a null gone from the record and a tracking set no longer written are found from the writes alone', async () => {
+  const stack = await startSessions();
+  const figway = await startGateway({ upstreams: stack.upstreams, routes: [sessionsRoute({ discoverWrites: 'exclusive' })] });
   assert.equal((await send(figway, 'POST', '/sessions', { id: 1001, user: 'ann' })).status, 201);
   assert.equal((await send(figway, 'GET', '/sessions/1001')).status, 200, 'the client is served by legacy in production');
   assert.equal((await send(figway, 'DELETE', '/sessions/1001')).status, 204);
@@ -168,9 +193,31 @@ test('sessions: a renamed key, a null gone from the record and a tracking set no
   // Three sampled requests, three comparisons: nothing dropped, and the shadow stores are left empty.
   const summary = (await figway.comparison.mirror.store()?.summaries())?.find((entry) => entry.route === 'sessions');
   assert.equal(summary?.comparisons, 3);
-  for (const db of [1, 2]) {
-    const client = new Redis(`${shadows.url}/${db}`);
-    assert.equal(await client.dbsize(), 0, `shadow store ${db} holds nothing after the comparisons`);
-    client.disconnect();
-  }
+  await shadowStoresEmpty(stack.shadowsUrl);
+});
+
+test('sessions, keys declared: seeded copies a side never touches are not blamed on it — a key only legacy clears is a missing write', async () => {
+  const stack = await startSessions();
+  // Production already holds a session written by legacy, with its tracking-set member.
+  const production = new Redis(stack.prodUrl);
+  await production.set('session:2002', JSON.stringify({ user: 'bo', expires: null }), 'EX', 3600);
+  await production.sadd('sessions:active', '2002', '3003');
+  production.disconnect();
+  const figway = await startGateway({
+    upstreams: stack.upstreams,
+    routes: [sessionsRoute({ keys: [{ name: 'session', key: 'session:{path.1}' }, { name: 'active', key: 'sessions:active' }], discoverWrites: 'exclusive' })],
+  });
+  assert.equal((await send(figway, 'GET', '/sessions/2002')).status, 200);
+  assert.equal((await send(figway, 'DELETE', '/sessions/2002')).status, 204);
+  // GET: the rewrite's shadow finds nothing under its own key name (404 vs 200). DELETE: legacy clears its record and
+  // its set member; the rewrite never touches either, so its copies are figway's seeds, reported as missing writes.
+  assert.deepEqual(await findingsOf(figway, 'sessions'), [
+    'unexpected extra-field body.message',
+    'unexpected missing-field body.user',
+    'unexpected null-vs-absent body.expires',
+    'unexpected redis-missing-write redis.active',
+    'unexpected redis-missing-write redis.session',
+    'unexpected status status',
+  ]);
+  await shadowStoresEmpty(stack.shadowsUrl);
 });

@@ -144,7 +144,7 @@ export function createRampController(options: RampControllerOptions): RampContro
     metrics.transition(route, transition.kind);
     metrics.record(route, outcome.record);
     audit.record({
-      who: transition.who, action: `ramp.${transition.kind}`, route,
+      at: outcome.record.updatedAt, who: transition.who, action: `ramp.${transition.kind}`, route,
       old: transition.from, new: transition.to, ...(transition.reason === null ? {} : { why: transition.reason }),
     });
     logger.info({ route, kind: transition.kind, from: transition.from, to: transition.to, reason: transition.reason }, 'ramp transition');

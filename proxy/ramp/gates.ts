@@ -6,7 +6,7 @@
  */
 import type { RampGatesConfig } from '../config/schema.js';
 import {
-  comparedCount, describeFinding, droppedCount, errorRate, p99Ms, sampledCount, topFinding, unexpectedComparisons, type RouteWindow,
+  classCounts, comparedCount, describeFinding, droppedCount, errorRate, p99Ms, sampledCount, topFindings, unexpectedComparisons, type RouteWindow,
 } from '../evidence/window.js';
 
 /** GateStatus is one gate's judgement, as RampStatus.gates carries it (CONTRACTS.md). */
@@ -75,10 +75,12 @@ function unexpectedGate(window: RouteWindow, config: RampGatesConfig['unexpected
   }
   const unexpected = unexpectedComparisons(window);
   const value = unexpected / compared;
-  const top = topFinding(window);
   if (value > config.maxRate) {
-    const finding = top === undefined ? `${unexpected} of ${compared} comparisons` : describeFinding(top, compared);
-    return { ...base, status: 'fail', value, detail: `unexpected differences ${percent(value)} > ${percent(config.maxRate)}: ${finding}` };
+    const top = topFindings(window, 3);
+    const finding = top.length === 0 ? `${unexpected} of ${compared} comparisons` : top.map((one) => describeFinding(one, compared)).join('; ');
+    // Without patterns a path's class is unknown when several classes occurred: list the classes apart.
+    const classes = top.some((one) => one.class === undefined) ? ` (by class: ${classCounts(window)})` : '';
+    return { ...base, status: 'fail', value, detail: `unexpected differences ${percent(value)} > ${percent(config.maxRate)}${classes}: ${finding}` };
   }
   return { ...base, status: 'pass', value, detail: `unexpected differences: ${unexpected} of ${compared} comparisons (${percent(value)}; limit ${percent(config.maxRate)})` };
 }

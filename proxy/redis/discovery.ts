@@ -27,8 +27,11 @@ export interface WriteSetOptions {
 
 /** Pairs scoring below this are not a rename: two unrelated writes. */
 const MIN_RENAME_SCORE = 0.5;
-const SEPARATORS = /([:/._|#{}-])/;
+const SEPARATORS = /([:/._|#-])/;
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+/** Identifiers that contain separators themselves, folded before the key is cut at its separators. */
+const WHOLE_IDS = [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, /[^\s:/|#@]+@[^\s:/|#@]+\.[a-z]{2,}/gi];
+const FOLDED = '{id}';
 
 function isIdentifier(segment: string): boolean {
   return /^\d+$/.test(segment) || UUID.test(segment) || /^[0-9a-f]{8,}$/i.test(segment) || segment.includes('@')
@@ -38,7 +41,9 @@ function isIdentifier(segment: string): boolean {
 /** keyPattern folds the identifier parts of a key (numbers, uuids, hex ids, tokens, e-mails) to `{id}`. */
 export function keyPattern(key: string): string {
   if (key === '') return '(empty key)';
-  return key.split(SEPARATORS).map((part) => (part === '' || SEPARATORS.test(part) || !isIdentifier(part) ? part : '{id}')).join('');
+  let folded = key;
+  for (const pattern of WHOLE_IDS) folded = folded.replace(pattern, FOLDED);
+  return folded.split(SEPARATORS).map((part) => (part === '' || part === FOLDED || SEPARATORS.test(part) || !isIdentifier(part) ? part : FOLDED)).join('');
 }
 
 function tokensOf(key: string): Set<string> {

@@ -19,7 +19,7 @@ import { EMPTY_KEY_PATH, REDIS_RULE } from './compare-keys.js';
 import { compareWriteSets, type DiscoveredWrite } from './discovery.js';
 import { skipReasonOf } from './errors.js';
 import { compareSides, delay, EMPTY_KEY, keyNamesOf, requestView, resolveKeys, type ResolvedKey, type RoutePlan } from './plan.js';
-import { seedStores, takeSnapshot, type RequestSnapshot } from './seeding.js';
+import { changedSince, seedStores, takeSnapshot, type RequestSnapshot } from './seeding.js';
 import { readKey, type KeyState } from './store-reader.js';
 import type { CaptureWindow, CapturedWrites, WriteCapture } from './write-capture.js';
 
@@ -121,7 +121,16 @@ export async function prepareDual(deps: DualDeps, plan: RoutePlan, context: Exch
           new: await resolveKeys(plan, view, answers.new, stores.new, at),
         };
         for (const side of SIDES) for (const key of keyNamesOf(resolved[side])) touched[side].add(key);
-        const findings = compareSides(plan, resolved.legacy, resolved.new);
+        // Which seeded keys each side wrote: from write capture when it saw everything, else from the values.
+        const writtenBy = async (side: Side): Promise<ReadonlySet<string>> => {
+          const captured = written[side];
+          return captured !== undefined && !captured.ambiguous.has('*') ? new Set(captured.writes.keys()) : changedSince(stores![side], snapshot);
+        };
+        const seeded = {
+          existedBefore: new Set(snapshot.snapshots.filter((entry) => entry.payload !== null).map((entry) => entry.key)),
+          written: { legacy: await writtenBy('legacy'), new: await writtenBy('new') },
+        };
+        const findings = compareSides(plan, resolved.legacy, resolved.new, seeded);
         if (written.legacy !== undefined && written.new !== undefined) {
           if (written.legacy.ambiguous.size === 0 && written.new.ambiguous.size === 0) {
             findings.push(...compareWriteSets(await readDiscovered('legacy', resolved.legacy), await readDiscovered('new', resolved.new), {

@@ -16,7 +16,7 @@ import type { RedisClientPool } from './clients.js';
 import { skipReasonOf } from './errors.js';
 import { compareSides, delay, EMPTY_KEY, nameKeys, requestView, resolveKeys, type ResolvedKey, type RoutePlan } from './plan.js';
 import { claimEmptyKey, stateView } from './dual.js';
-import { seedStores, takeSnapshot, type RequestSnapshot } from './seeding.js';
+import { changedSince, seedStores, takeSnapshot, type RequestSnapshot } from './seeding.js';
 
 /** Upper bound of a window whose request never reported its end (its entry must not block comparisons forever). */
 const MAX_WINDOW_MS = 10_000;
@@ -158,6 +158,7 @@ export async function prepareIsolated(deps: IsolatedDeps, plan: RoutePlan, conte
   leaveTimer.unref();
   const leave = (): void => { clearTimeout(leaveTimer); serving.leave(); };
   let primaryKeys: Map<string, ResolvedKey> | undefined;
+  let primaryWrote: ReadonlySet<string> = new Set();
   let concurrentWrite = false;
   let readAt = 0;
   let ownTouch = 0;
@@ -178,6 +179,7 @@ export async function prepareIsolated(deps: IsolatedDeps, plan: RoutePlan, conte
         tracker.closeWindow(ownTouch);
         const production = await deps.pool.ready(productionUrl);
         primaryKeys = await resolveKeys(plan, view, primary.response, production, deps.now());
+        primaryWrote = await changedSince(production, snapshot);
         readAt = performance.now();
         leave();
         concurrentWrite = earlierStillWriting || [...primaryKeys.values()].some((entry) => (serving.busy && keys.includes(entry.key))
@@ -203,7 +205,11 @@ export async function prepareIsolated(deps: IsolatedDeps, plan: RoutePlan, conte
         }
         const legacyKeys = primarySide === 'legacy' ? primaryKeys : shadowKeys;
         const newKeys = primarySide === 'legacy' ? shadowKeys : primaryKeys;
-        const findings = compareSides(plan, legacyKeys, newKeys);
+        const shadowWrote = await changedSince(shadowStore, snapshot);
+        const findings = compareSides(plan, legacyKeys, newKeys, {
+          existedBefore: new Set(snapshot.snapshots.filter((entry) => entry.payload !== null).map((entry) => entry.key)),
+          written: primarySide === 'legacy' ? { legacy: primaryWrote, new: shadowWrote } : { legacy: shadowWrote, new: primaryWrote },
+        });
         // Only the shadow store is figway's: an empty key there was written by this route's shadow side.
         const empty = await claimEmptyKey(shadowStore, shadowSide);
         if (empty !== undefined) findings.push(empty);

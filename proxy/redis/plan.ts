@@ -8,7 +8,7 @@ import type { RedisKeyConfig, RouteConfig } from '../config/schema.js';
 import type { ExchangeContext } from '../gateway.js';
 import type { RuntimeSnapshot } from '../runtime.js';
 import type { CapturedResponse, Finding, Side } from '../../shadow-report/types.js';
-import { compareKeyStates } from './compare-keys.js';
+import { compareKeyStates, REDIS_RULE } from './compare-keys.js';
 import { readKey, type KeyState } from './store-reader.js';
 import { evaluateTemplate, headersFromFlat, parseJsonBody, pathOf, queryOf, type TemplateInput } from './template-eval.js';
 
@@ -144,14 +144,44 @@ export function keyNamesOf(resolved: ReadonlyMap<string, ResolvedKey>): string[]
   return [...new Set([...resolved.values()].map((entry) => entry.key))].filter((key) => key !== EMPTY_KEY);
 }
 
-/** compareSides compares the declared keys of both sides (legacy first), by declared name. */
-export function compareSides(plan: RoutePlan, legacy: ReadonlyMap<string, ResolvedKey>, candidate: ReadonlyMap<string, ResolvedKey>): Finding[] {
+/**
+ * SeededWrites says, for a comparison whose stores were seeded, which keys existed before (figway seeded a copy) and
+ * which keys each side wrote during the request.
+ */
+export interface SeededWrites {
+  existedBefore: ReadonlySet<string>;
+  written: Record<Side, ReadonlySet<string>>;
+}
+
+function stateValue(state: KeyState): unknown {
+  return state.exists ? state.value : '(deleted)';
+}
+
+/**
+ * compareSides compares the declared keys of both sides (legacy first), by declared name. With `seeded`, a key that
+ * existed before and that only one side wrote is reported as that side's write (`redis-missing-write` /
+ * `redis-extra-write`): what the other side holds there is figway's seeded copy, so it is never compared, member by
+ * member, as if that side had written it.
+ */
+export function compareSides(plan: RoutePlan, legacy: ReadonlyMap<string, ResolvedKey>, candidate: ReadonlyMap<string, ResolvedKey>, seeded?: SeededWrites): Finding[] {
   const findings: Finding[] = [];
   const absent: KeyState = { exists: false };
   for (const key of plan.keys) {
     const l = legacy.get(key.name);
     const c = candidate.get(key.name);
     if (l === undefined && c === undefined) continue;
+    if (seeded !== undefined && l !== undefined && c !== undefined && l.key === c.key && seeded.existedBefore.has(l.key)) {
+      const legacyWrote = seeded.written.legacy.has(l.key);
+      const newWrote = seeded.written.new.has(c.key);
+      if (legacyWrote && !newWrote) {
+        findings.push({ class: 'redis-missing-write', path: `redis.${key.name}`, legacy: stateValue(l.state), rule: REDIS_RULE });
+        continue;
+      }
+      if (newWrote && !legacyWrote) {
+        findings.push({ class: 'redis-extra-write', path: `redis.${key.name}`, candidate: stateValue(c.state), rule: REDIS_RULE });
+        continue;
+      }
+    }
     // A key that only one side's answer names (a trial token) counts as absent on the other side.
     const found = compareKeyStates(key.name, l?.state ?? absent, c?.state ?? absent, plan.ttlToleranceSeconds, plan.compare.arrayKeys);
     // Each side named its own key (a trial token from its own answer): two generated records, so their structure,

@@ -49,3 +49,26 @@ export function takeSnapshot(plan: RoutePlan, view: RequestView, production: Red
 export async function seedStores(stores: readonly Redis[], snapshot: RequestSnapshot): Promise<void> {
   await Promise.all(stores.map((store) => seedKeys(store, snapshot.snapshots)));
 }
+
+/** TTL_REFRESH_SLACK_MS: a TTL this much longer after the request than the seed's was set again (a write). */
+const TTL_REFRESH_SLACK_MS = 50;
+
+/**
+ * changedSince lists the snapshot's keys that `store` no longer holds as seeded: another value, created or deleted,
+ * or a TTL set or refreshed. Used when no write capture tells which keys a shadow wrote.
+ */
+export async function changedSince(store: Redis, snapshot: RequestSnapshot): Promise<Set<string>> {
+  const after = await snapshotKeys(store, snapshot.keys);
+  const changed = new Set<string>();
+  snapshot.snapshots.forEach((before, index) => {
+    const now = after[index]!;
+    if (before.payload === null || now.payload === null) {
+      if (before.payload !== now.payload) changed.add(before.key);
+      return;
+    }
+    const beforeTtl = before.ttlMs;
+    const afterTtl = now.ttlMs;
+    if (!before.payload.equals(now.payload) || (beforeTtl === 0) !== (afterTtl === 0) || afterTtl > beforeTtl + TTL_REFRESH_SLACK_MS) changed.add(before.key);
+  });
+  return changed;
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, launchBrowser, type Browser } from '../../testing/browser.js';
+import { chromiumMissing, collectConsoleErrors, launchBrowser, type Browser } from '../../testing/browser.js';
 import { listenTestServer, type TestServer } from '../../testing/http-servers.js';
 import { startDemo, type Demo } from '../../scripts/demo.js';
 
@@ -42,9 +42,9 @@ async function adminJson<T>(path: string): Promise<T> {
   return await response.body.json() as T;
 }
 
-/** comparisons waits (bounded) until the store has a key-casing sample and an accepted register sample. */
+/** evidenceReady waits (bounded, 30 s) until the store has a key-casing sample and an accepted register sample. */
 async function evidenceReady(): Promise<boolean> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     const { samples } = await adminJson<{ samples: Array<{ findings: Array<{ class: string; path: string }>; request?: { path?: string } }> }>('/api/diffs/registration/samples?limit=200');
     const casing = samples.some((s) => s.findings.some((f) => f.class === 'key-casing' && f.path === 'redis.token.UserEmail'));
     const register = samples.some((s) => s.request?.path === '/api/register');
@@ -73,8 +73,7 @@ before(async () => {
   browser = await launchBrowser();
   page = await browser.context.newPage();
   page.setDefaultTimeout(20_000);
-  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`); });
-  page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+  collectConsoleErrors(page, consoleErrors);
   evil = await listenTestServer((_req, res) => {
     // Another origin (other port) with an auto-submitting form aimed at the admin API: the classic CSRF.
     res.writeHead(200, { 'content-type': 'text/html' });

@@ -35,11 +35,11 @@ ${body}
 }
 
 /** signInPage renders the sign-in form; the token goes in the POST body, never in the URL. */
-export function signInPage(failed: boolean): string {
+export function signInPage(failed: 'no' | 'token' | 'throttled'): string {
   return page('figway — sign in', `<main class="sign-in">
 <h1>figway</h1>
 <p>Sign in with an admin token (the value of <code>FIGWAY_ADMIN_TOKEN</code>, or a named token).</p>
-${failed ? '<p class="error" role="alert">That token was not accepted.</p>' : ''}
+${failed === 'token' ? '<p class="error" role="alert">That token was not accepted.</p>' : ''}${failed === 'throttled' ? '<p class="error" role="alert">Too many failed sign-ins from this address: wait a few minutes.</p>' : ''}
 <form method="post" action="/auth/sign-in">
 <label for="token">Admin token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>

@@ -14,9 +14,11 @@ import type { ConfigManager } from '../../proxy/config/manager.js';
 import type { GatewayMetrics } from '../../proxy/metrics.js';
 import type { FigwayEvents } from '../../proxy/events.js';
 import { sendAdminError } from '../../proxy/admin-reply.js';
+import { ADMIN_ERRORS } from '../../proxy/errors.js';
 import { CONTENT_SECURITY_POLICY, shellPage, signInPage } from './pages.js';
 import { createEventHub, type EventHub } from './events.js';
 import { createTimelineSampler, type TimelineSampler } from './timeline.js';
+import type { TimelinePoint } from './web/model.js';
 
 /** SECURITY_HEADERS go on every dashboard response. */
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -29,10 +31,17 @@ export const SECURITY_HEADERS: Record<string, string> = {
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The compiled browser modules sit beside this file in dist; the stylesheet stays in the source tree. */
-const WEB_DIST = join(here, 'web');
 const PACKAGE_ROOT = join(here, '..', '..', '..');
+/** The browser build (shadow-report/dashboard/web/tsconfig.json) goes to its own tree; the stylesheet stays in the source. */
+const WEB_DIST = join(PACKAGE_ROOT, 'dist', 'web', 'shadow-report', 'dashboard', 'web');
 const STYLESHEET = join(PACKAGE_ROOT, 'shadow-report', 'dashboard', 'web', 'dashboard.css');
+
+/** TimelineSource is the ramp's evidence layer as the dashboard reads it (proxy/evidence). */
+export interface TimelineSource {
+  readonly intervalMs: number;
+  onInterval(listener: (deltas: unknown, at: number) => void): () => void;
+  timeline(route: string, since?: number): { points: TimelinePoint[] };
+}
 
 /** DashboardOptions wire the dashboard to the running figway. */
 export interface DashboardOptions {
@@ -40,6 +49,8 @@ export interface DashboardOptions {
   manager(): ConfigManager;
   /** In-process events of the audit log ('audit') and the ramp ('ramp'), pushed to open dashboards. */
   events?: FigwayEvents;
+  /** The ramp's evidence layer; when it runs, its points are pushed and the dashboard keeps no timeline of its own. */
+  timeline?: () => TimelineSource | undefined;
   /** Timeline interval and history. Default the configuration's evidence.intervalMs and evidence.timelineMs. */
   intervalMs?: number;
   timelineMs?: number;
@@ -76,7 +87,27 @@ export function createDashboardExtension(options: DashboardOptions): FigwayExten
   options.events?.on('audit', (entry) => hub.broadcast('audit', entry));
   options.events?.on('ramp', (status) => hub.broadcast('ramp', status));
 
+  /** pushFrom forwards the ramp evidence's newest point per route to open dashboards after each interval. */
+  const pushFrom = (source: TimelineSource): (() => void) => source.onInterval((_deltas, at) => {
+    const points: Record<string, TimelinePoint> = {};
+    for (const route of options.manager().snapshot().routes) {
+      const point = source.timeline(route.name, at).points.at(-1);
+      if (point !== undefined) points[route.name] = point;
+    }
+    hub.broadcast('points', points);
+  });
+  let unsubscribe: (() => void) | undefined;
+
   const admin = async (app: FastifyInstance): Promise<void> => {
+    const assets = await assetTable();
+    app.addHook('preClose', async () => hub.close());
+    registerPages(app, assets);
+    const source = options.timeline?.();
+    if (source !== undefined) {
+      unsubscribe = pushFrom(source);
+      registerStream(app, source.intervalMs);
+      return;
+    }
     const evidence = options.manager().config.evidence;
     const intervalMs = options.intervalMs ?? evidence.intervalMs;
     const timeline = createTimelineSampler({
@@ -89,35 +120,7 @@ export function createDashboardExtension(options: DashboardOptions): FigwayExten
     });
     timeline.on('points', (points) => hub.broadcast('points', points));
     sampler = timeline;
-    const assets = await assetTable();
-    app.addHook('preClose', async () => hub.close());
-
-    app.get('/dashboard', async (_request, reply) => reply.redirect('/dashboard/', 302));
-    app.get('/dashboard/', async (_request, reply) => html(reply, shellPage()));
-    app.get<{ Querystring: { failed?: string } }>('/dashboard/sign-in', async (request, reply) => html(reply, signInPage(request.query.failed !== undefined)));
-    app.get<{ Params: { file: string } }>('/dashboard/assets/:file', async (request, reply) => {
-      const asset = assets.get(request.params.file);
-      if (asset === undefined) return sendAdminError(reply, 'ADMIN_NOT_FOUND');
-      const body = await readFile(asset.file).catch(() => undefined);
-      if (body === undefined) return sendAdminError(reply, 'ADMIN_NOT_FOUND', `${request.params.file} is missing: run npm run build`);
-      return reply.headers({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' }).type(asset.type).send(body);
-    });
-
-    // Which optional APIs this figway serves, so the page never probes for them (a 404 is a console error).
-    app.get('/api/dashboard/features', async () => ({
-      ramps: app.hasRoute({ method: 'GET', url: '/api/ramps' }),
-      audit: app.hasRoute({ method: 'GET', url: '/api/audit' }),
-      sampleById: app.hasRoute({ method: 'GET', url: '/api/diffs/:route/samples/:id' }),
-    }));
-
-    app.get('/api/events', async (request, reply) => {
-      reply.hijack();
-      const hello = { intervalMs: timeline.intervalMs, principal: request.principal?.name ?? null };
-      if (!hub.attach(reply.raw, { event: 'hello', data: hello })) {
-        reply.raw.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' });
-        reply.raw.end(JSON.stringify({ error: { code: 'ADMIN_NOT_FOUND', message: 'too many open dashboards' } }));
-      }
-    });
+    registerStream(app, timeline.intervalMs);
 
     // The ramp branch owns this endpoint (CONTRACTS.md); serve the dashboard's own points only while it does not.
     if (!app.hasRoute({ method: 'GET', url: '/api/routes/:route/timeline' })) {
@@ -131,6 +134,36 @@ export function createDashboardExtension(options: DashboardOptions): FigwayExten
     timeline.start();
   };
 
+  function registerPages(app: FastifyInstance, assets: Map<string, Asset>): void {
+    app.get('/dashboard', async (_request, reply) => reply.redirect('/dashboard/', 302));
+    app.get('/dashboard/', async (_request, reply) => html(reply, shellPage()));
+    app.get<{ Querystring: { failed?: string } }>('/dashboard/sign-in', async (request, reply) => html(reply, signInPage(request.query.failed === undefined ? 'no' : request.query.failed === 'throttled' ? 'throttled' : 'token')));
+    app.get<{ Params: { file: string } }>('/dashboard/assets/:file', async (request, reply) => {
+      const asset = assets.get(request.params.file);
+      if (asset === undefined) return sendAdminError(reply, 'ADMIN_NOT_FOUND');
+      const body = await readFile(asset.file).catch(() => undefined);
+      if (body === undefined) return sendAdminError(reply, 'ADMIN_NOT_FOUND', `${request.params.file} is missing: run npm run build`);
+      return reply.headers({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' }).type(asset.type).send(body);
+    });
+  }
+
+  function registerStream(app: FastifyInstance, intervalMs: number): void {
+    // Which optional APIs this figway serves, so the page never probes for them (a 404 is a console error).
+    app.get('/api/dashboard/features', async () => ({
+      ramps: app.hasRoute({ method: 'GET', url: '/api/ramps' }),
+      audit: app.hasRoute({ method: 'GET', url: '/api/audit' }),
+      sampleById: app.hasRoute({ method: 'GET', url: '/api/diffs/:route/samples/:id' }),
+    }));
+    app.get('/api/events', async (request, reply) => {
+      reply.hijack();
+      const hello = { intervalMs, principal: request.principal?.name ?? null };
+      if (!hub.attach(reply.raw, { event: 'hello', data: hello })) {
+        reply.raw.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' });
+        reply.raw.end(JSON.stringify({ error: { code: 'ADMIN_BUSY', message: ADMIN_ERRORS.ADMIN_BUSY.message } }));
+      }
+    });
+  }
+
   return {
     admin,
     sampler: () => sampler,
@@ -140,6 +173,7 @@ export function createDashboardExtension(options: DashboardOptions): FigwayExten
     },
     async close() {
       sampler?.stop();
+      unsubscribe?.();
       hub.close();
     },
   };

@@ -72,8 +72,8 @@ export async function collectReport(options: ReportOptions): Promise<ReportData>
     getJson<{ routes: RouteInfo[] }>(options, '/api/routes'),
     getJson<{ routes: RouteSummary[] }>(options, '/api/diffs'),
   ]);
-  const features = await getJson<{ ramps: boolean; audit: boolean }>(options, '/api/dashboard/features')
-    .catch(() => ({ ramps: false, audit: false }));
+  const features = await getJson<{ ramps: boolean; audit: boolean; sampleById: boolean }>(options, '/api/dashboard/features')
+    .catch(() => ({ ramps: false, audit: false, sampleById: false }));
   const ramps = features.ramps ? (await getJson<{ ramps: RampStatus[] }>(options, '/api/ramps')).ramps : [];
   const audit = features.audit ? (await getJson<{ entries: AuditEntry[] }>(options, '/api/audit?limit=500')).entries : [];
   const selected = routes.routes.filter((route) => options.route === undefined || route.name === options.route);
@@ -106,8 +106,11 @@ export async function collectReport(options: ReportOptions): Promise<ReportData>
     const example = async (pattern: DiffPattern): Promise<PatternExample | undefined> => {
       let sample = samples.find((candidate) => candidate.id === pattern.example);
       if (sample === undefined && pattern.example !== undefined) {
-        const list = await getJson<{ samples: Sample[] }>(options, `/api/diffs/${enc(route.name)}/samples?limit=200`).catch(() => ({ samples: [] as Sample[] }));
-        sample = list.samples.find((candidate) => candidate.id === pattern.example);
+        // The example may have been evicted (samples are bounded): the pattern is then reported without one.
+        sample = features.sampleById
+          ? await getJson<Sample>(options, `/api/diffs/${enc(route.name)}/samples/${enc(pattern.example)}`).catch(() => undefined)
+          : (await getJson<{ samples: Sample[] }>(options, `/api/diffs/${enc(route.name)}/samples?limit=200`).catch(() => ({ samples: [] as Sample[] })))
+            .samples.find((candidate) => candidate.id === pattern.example);
       }
       if (sample === undefined) return undefined;
       const finding = sample.findings.find((f) => f.class === pattern.class && f.path.replace(/\[\d+\]/g, '[*]') === pattern.path);

@@ -4,7 +4,9 @@
  * and `figway report` both import this file. Fields the API does not carry yet are optional, and every function
  * degrades to what today's fields allow (patterns derived from samples, sampled = compared + dropped).
  */
-import type { RouteSummary as StoredSummary } from '../../types.js';
+import type { DiffClass, DiffPattern, RouteSummary as StoredSummary } from '../../types.js';
+import type { RampStatus } from '../../../proxy/ramp/status.js';
+import type { TimelinePoint } from '../../../proxy/evidence/evidence.js';
 
 /** Finding as stored in a sample (redacted). */
 export interface SampleFinding {
@@ -50,35 +52,20 @@ export interface Sample {
   redis?: RedisValue[];
   error?: { code: string; message: string };
   skipped?: { reason: string; detail?: string };
+  /** Ids of the patterns of the findings kept here, and of pervasive patterns folded out of `findings`. */
+  patterns?: string[];
+  pervasive?: string[];
   [extra: string]: unknown;
 }
 
-/** DiffPattern is a finding folded over requests (lead's contract). */
-export interface DiffPattern {
-  id: string;
-  verdict: 'unexpected' | 'noise' | 'accepted';
-  class: string;
-  path: string;
-  endpoint: string;
-  count: number;
-  share: number;
-  firstSeen: number;
-  lastSeen: number;
-  pervasive: boolean;
-  reason?: string;
-  example?: string;
-}
+/** DiffPattern is a finding folded over requests (the evidence store's, CONTRACTS.md). */
+export type { DiffPattern } from '../../types.js';
 
-/** RouteSummary is one route of GET /api/diffs; the coverage and pattern fields may be absent (an older figway). */
-export type RouteSummary = Omit<StoredSummary, 'sampled' | 'dropped' | 'droppedByReason' | 'coverage' | 'liveChecks' | 'liveClean' | 'patterns'> & {
-  sampled?: number;
-  dropped?: number;
-  droppedByReason?: Record<string, number>;
-  coverage?: number | null;
-  liveChecks?: number;
-  liveClean?: number;
-  patterns?: DiffPattern[];
-};
+/** SummaryAdditions are the evidence fields an older figway's /api/diffs lacks; the views degrade without them. */
+type SummaryAdditions = 'sampled' | 'dropped' | 'droppedByReason' | 'coverage' | 'liveChecks' | 'liveClean' | 'patterns';
+
+/** RouteSummary is one route of GET /api/diffs, read defensively (see SummaryAdditions). */
+export type RouteSummary = Omit<StoredSummary, SummaryAdditions> & Partial<Pick<StoredSummary, SummaryAdditions>>;
 
 /** AcceptRule is one compare.accept entry. */
 export interface AcceptRule {
@@ -97,62 +84,19 @@ export interface RouteInfo {
   accept?: AcceptRule[];
 }
 
-/** GateStatus is one ramp gate (ramp's contract). */
-export interface GateStatus {
-  name: string;
-  status: 'pass' | 'fail' | 'hold';
-  value: number | null;
-  threshold: number;
-  detail: string;
-}
-
-/** RampStatus is a route's ramp (ramp's contract). */
-export interface RampStatus {
-  route: string;
-  state: 'idle' | 'running' | 'paused' | 'awaiting-approval' | 'halted' | 'completed';
-  steps: number[];
-  stepIndex: number;
-  weight: number;
-  stepStartedAt: string | null;
-  nextEvaluationAt: string | null;
-  gates: GateStatus[];
-  verdict: string;
-  reason: string | null;
-  leader?: string | null;
-}
-
-/** TimelinePoint is one interval of a route's evidence (ramp's contract). */
-export interface TimelinePoint {
-  at: number;
-  weight: number;
-  requests: { legacy: number; new: number };
-  errorRate: { legacy: number | null; new: number | null };
-  p99Ms: { legacy: number | null; new: number | null };
-  sampled: number;
-  compared: number;
-  dropped: number;
-  unexpected: number;
-  unexpectedRate: number | null;
-}
-
-/** AuditEntry is one recorded state change (ramp's contract). */
-export interface AuditEntry {
-  at: string;
-  who: string;
-  action: string;
-  route?: string;
-  old?: unknown;
-  new?: unknown;
-  why?: string;
-}
+/** RampStatus, GateStatus and TimelinePoint are the ramp's (CONTRACTS.md "Ramp API"). */
+export type { RampStatus } from '../../../proxy/ramp/status.js';
+export type { GateStatus } from '../../../proxy/ramp/gates.js';
+export type { TimelinePoint } from '../../../proxy/evidence/evidence.js';
+export type { AuditEntry } from '../../../proxy/audit.js';
 
 /** RAMP_ACTIONS are the ramp actions, with the states each is allowed in (the server has the last word: 409). */
 export const RAMP_ACTIONS: Record<string, readonly RampStatus['state'][]> = {
-  start: ['idle', 'halted', 'completed'],
+  start: ['idle', 'halted'],
   pause: ['running', 'awaiting-approval'],
-  resume: ['paused', 'halted'],
+  resume: ['paused'],
   promote: ['running', 'paused', 'awaiting-approval'],
-  abort: ['running', 'paused', 'awaiting-approval', 'halted'],
+  abort: ['running', 'paused', 'awaiting-approval', 'halted', 'completed'],
 };
 
 /** REDACTED matches a redaction placeholder, e.g. «redacted:number:3f2a». */
@@ -192,7 +136,7 @@ export function derivePatterns(samples: readonly Sample[]): DiffPattern[] {
       let pattern = byKey.get(key);
       if (pattern === undefined) {
         pattern = {
-          id: key, verdict: finding.verdict, class: finding.class, path, endpoint, count: 0, share: 0,
+          id: key, verdict: finding.verdict, class: finding.class as DiffClass, path, endpoint, count: 0, share: 0,
           firstSeen: sample.at, lastSeen: sample.at, pervasive: false, example: sample.id,
           ...(finding.reason === undefined ? {} : { reason: finding.reason }),
         };
@@ -249,8 +193,8 @@ export function acceptRuleFor(pattern: DiffPattern, reason: string): AcceptRule 
   const prefix = path.split('/{id}', 1)[0] || '/';
   return {
     path: pattern.path,
-    ...(pattern.class === '' ? {} : { class: pattern.class }),
-    ...(method === undefined || method === '?' ? {} : { methods: [method] }),
+    class: pattern.class,
+    ...(method === undefined || method === '?' || method === '*' ? {} : { methods: [method] }),
     ...(prefix === '/' ? {} : { pathPrefix: prefix }),
     reason,
   };

@@ -63,25 +63,32 @@ function weightForm(route: RouteInfo): HTMLFormElement {
   return form;
 }
 
+/** renderRampControls builds the ramp buttons once, then only updates which are allowed (focus and typing survive). */
 function renderRampControls(container: HTMLElement, route: string): void {
-  if (state.ramps === undefined) {
-    replace(container, h('p', { class: 'muted' }, 'No ramp controller on this figway yet.'));
+  const ramp = state.ramps?.get(route);
+  if (ramp === undefined) {
+    const text = state.ramps === undefined ? 'No ramp controller on this figway yet.' : 'No ramp for this route (routes[].ramp in figway.yaml).';
+    if (container.textContent !== text) replace(container, h('p', { class: 'muted' }, text));
     return;
   }
-  const ramp = state.ramps.get(route);
-  const current = ramp?.state ?? 'idle';
-  const reason = h('input', { type: 'text', name: 'reason', placeholder: 'reason (optional)', 'aria-label': `reason for the ramp action on ${route}` });
-  const buttons = Object.entries(RAMP_ACTIONS).map(([action, allowed]) => h('button', {
-    type: 'button', 'data-action': action, disabled: !allowed.includes(current),
-    onclick: () => {
-      const body = reason.value.trim() === '' ? {} : { reason: reason.value.trim() };
-      void send('POST', `/api/routes/${enc(route)}/ramp/${action}`, body)
-        .then(() => toast(`${route}: ramp ${action}`))
-        .catch((error: Error) => toast(`${route}: ${error.message}`, 'error'));
-    },
-  }, action));
-  replace(container, h('div', { class: 'ramp-controls' }, ...buttons, reason),
-    ramp === undefined || ramp.gates.length === 0 ? null : h('ul', { class: 'gates' }, ramp.gates.map((gate) => h('li', { 'data-status': gate.status }, `${gate.name}: ${gate.status} — ${gate.detail}`))));
+  let controls = container.querySelector<HTMLElement>('.ramp-controls');
+  if (controls === null) {
+    const reason = h('input', { type: 'text', name: 'reason', placeholder: 'reason (optional)', 'aria-label': `reason for the ramp action on ${route}` });
+    controls = h('div', { class: 'ramp-controls' }, ...Object.keys(RAMP_ACTIONS).map((action) => h('button', {
+      type: 'button', 'data-action': action,
+      onclick: () => {
+        const body = reason.value.trim() === '' ? {} : { reason: reason.value.trim() };
+        void send('POST', `/api/routes/${enc(route)}/ramp/${action}`, body)
+          .then(() => toast(`${route}: ramp ${action}`))
+          .catch((error: Error) => toast(`${route}: ${error.message}`, 'error'));
+      },
+    }, action)), reason);
+    replace(container, controls, h('ul', { class: 'gates' }));
+  }
+  for (const button of controls.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
+    button.disabled = !(RAMP_ACTIONS[button.dataset.action ?? ''] ?? []).includes(ramp.state);
+  }
+  replace(container.querySelector('.gates')!, ramp.gates.map((gate) => h('li', { 'data-status': gate.status }, `${gate.name}: ${gate.status} — ${gate.detail}`)));
 }
 
 function createCard(route: RouteInfo): Card {
@@ -133,8 +140,7 @@ function updateCard(card: Card, route: RouteInfo, now: number): void {
       h('tr', {}, h('th', { scope: 'row' }, 'dropped'), h('td', { colspan: 2 }, `${evidence.dropped}${reasons === '' ? '' : ` — ${reasons}`}`)),
       h('tr', {}, h('th', { scope: 'row' }, 'unexpected-difference rate'), h('td', { colspan: 2, 'data-field': 'unexpected-rate' }, `${percent(evidence.unexpectedRate)} (${evidence.unexpectedComparisons} of ${evidence.compared})`))));
   for (const chart of card.charts) chart.update(points);
-  const focused = card.rampControls.contains(document.activeElement);
-  if (!focused) renderRampControls(card.rampControls, route.name);
+  renderRampControls(card.rampControls, route.name);
   // The weight field follows the live weight unless someone is typing in it.
   const input = card.root.querySelector<HTMLInputElement>('.weight-form input');
   if (input !== null && document.activeElement !== input) input.value = String(route.weight);

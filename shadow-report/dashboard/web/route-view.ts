@@ -92,7 +92,8 @@ export function createRouteView(container: HTMLElement, routeName: string) {
     const specific = unexpected.filter((p) => !p.pervasive);
     const noise = patterns.filter((p) => p.verdict === 'noise');
     const verdict = verdictOf({ summary, patterns, ramp: state.ramps?.get(routeName), accept: route.accept, now: Date.now() });
-    const columns = (list: DiffPattern[], kind: 'unexpected' | 'noise' | 'accepted') => h('div', { class: 'split' },
+    // Unexpected findings side by side; noise and accepted ones (long reasons) one above the other.
+    const columns = (list: DiffPattern[], kind: 'unexpected' | 'noise' | 'accepted') => h('div', { class: kind === 'unexpected' ? 'split' : 'stack' },
       h('section', { class: 'findings response' }, h('h3', {}, 'Response findings'), patternTable(route, list.filter((p) => !isRedis(p)), kind, route.accept, render)),
       h('section', { class: 'findings redis' }, h('h3', {}, 'Redis findings'), patternTable(route, list.filter(isRedis), kind, route.accept, render)));
     const drops = Object.entries(evidence.droppedByReason);

@@ -3,7 +3,7 @@
  * the findings listed and highlighted in place, redacted values marked. Fields this dashboard does not know are shown
  * as JSON text at the end rather than dropped.
  */
-import { enc, get, optional } from './api.js';
+import { ApiError, enc, get, optional } from './api.js';
 import { ago, h, replace } from './dom.js';
 import { endpointOf, type RedisValue, type Sample, type SampleFinding, type SampleMessage } from './model.js';
 import { state } from './state.js';
@@ -12,7 +12,13 @@ import { body, foldedPath, headers, marksOf, text, tree, type Marks } from './va
 const KNOWN = new Set(['id', 'route', 'at', 'result', 'primary', 'bucket', 'findings', 'request', 'legacy', 'candidate', 'redis', 'error', 'skipped']);
 
 async function loadSample(route: string, id: string): Promise<Sample | undefined> {
-  const one = await optional<Sample | { sample: Sample }>('sampleById', `/api/diffs/${enc(route)}/samples/${enc(id)}`);
+  let one: Sample | { sample: Sample } | undefined;
+  try {
+    one = await optional<Sample | { sample: Sample }>('sampleById', `/api/diffs/${enc(route)}/samples/${enc(id)}`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return undefined;
+    throw error;
+  }
   if (one !== undefined) return 'findings' in one ? one as Sample : (one as { sample: Sample }).sample;
   const cached = state.samples.get(route)?.find((sample) => sample.id === id);
   if (cached !== undefined) return cached;
@@ -72,6 +78,17 @@ function redisSection(values: RedisValue[] | undefined, findings: readonly Sampl
       h('section', { class: 'side' }, h('h3', {}, 'new · ', ...text(f.path)), f.candidate === undefined ? h('em', { class: 'muted' }, 'absent') : tree(f.candidate, f.path, marks)))));
 }
 
+/** pervasiveNote names the pervasive patterns folded out of this sample's findings (shown once, on the route view). */
+function pervasiveNote(route: string, sample: Sample): HTMLElement | null {
+  if (sample.pervasive === undefined || sample.pervasive.length === 0) return null;
+  const patterns = state.diffs.get(route)?.patterns ?? [];
+  const names = sample.pervasive.map((id) => {
+    const pattern = patterns.find((candidate) => candidate.id === id);
+    return pattern === undefined ? id : `${pattern.class} at ${pattern.path} (${pattern.endpoint})`;
+  });
+  return h('p', { class: 'note' }, `Also on this comparison, as on nearly every one of the route (shown once, on the route view): ${names.join('; ')}.`);
+}
+
 /** createSampleView returns the view of one sample. */
 export function createSampleView(container: HTMLElement, route: string, id: string) {
   replace(container, h('p', { class: 'muted' }, 'Loading sample…'));
@@ -92,6 +109,7 @@ export function createSampleView(container: HTMLElement, route: string, id: stri
         sample.findings.length === 0 ? h('p', { class: 'muted' }, 'none') : h('table', { class: 'findings' },
           h('thead', {}, h('tr', {}, ...['class', 'path', 'verdict', 'legacy', 'new'].map((t) => h('th', {}, t)))),
           h('tbody', {}, sample.findings.map(finding)))),
+      pervasiveNote(route, sample),
       h('section', { class: 'request' }, h('h2', {}, 'Request'),
         request === undefined ? h('p', { class: 'muted' }, 'not stored') : [
           h('p', {}, h('code', {}, request.method ?? '?', ' ', ...text(request.path ?? ''))),

@@ -23,6 +23,9 @@ export interface State {
 /** state is the one shared instance. */
 export const state: State = { routes: [], diffs: new Map(), ramps: undefined, timelines: new Map(), samples: new Map(), intervalMs: 5000, loadedAt: 0 };
 
+/** samplesAt remembers each route's comparison count when its samples were read. */
+const samplesAt = new Map<string, number>();
+
 /** refresh reloads routes, summaries, ramps and each route's recent samples. */
 export async function refresh(): Promise<void> {
   const [routes, diffs, ramps] = await Promise.all([
@@ -33,13 +36,20 @@ export async function refresh(): Promise<void> {
   state.routes = routes.routes;
   state.diffs = new Map(diffs.routes.map((summary) => [summary.route, summary]));
   state.ramps = ramps === undefined ? undefined : new Map(ramps.ramps.map((ramp) => [ramp.route, ramp]));
-  // Patterns come with the summary once the API sends them; until then they are derived from recent samples.
+  // Patterns come with the summary once the API sends them; until then they are derived from recent samples, read
+  // again only when the route has new comparisons (samples are the heaviest answer the API gives).
   await Promise.all(state.routes.map(async (route) => {
-    if (state.diffs.get(route.name)?.patterns !== undefined) return;
+    const summary = state.diffs.get(route.name);
+    if (summary?.patterns !== undefined) return;
+    const seen = summary?.comparisons ?? 0;
+    if (samplesAt.get(route.name) === seen && state.samples.has(route.name)) return;
     const result = await get<{ samples: Sample[] }>(`/api/diffs/${enc(route.name)}/samples?limit=200`);
     state.samples.set(route.name, result.samples);
+    samplesAt.set(route.name, seen);
   }));
-  for (const name of [...state.samples.keys()]) if (!state.routes.some((route) => route.name === name)) state.samples.delete(name);
+  for (const name of [...state.samples.keys()]) {
+    if (!state.routes.some((route) => route.name === name)) { state.samples.delete(name); samplesAt.delete(name); }
+  }
   state.loadedAt = Date.now();
 }
 
