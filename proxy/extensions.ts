@@ -8,9 +8,13 @@ import type { FigwayExtension, StartOptions } from './main.js';
 import { createControlExtensions } from './control-extensions.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
+import type { DiffStoreConfig } from './config/schema.js';
 import { createMirrorExtension, type MirrorExtensionOptions } from './mirror/extension.js';
 import { createRedisSideEffects, type RedisSideEffects, type RedisSideEffectsOptions } from './redis/checker.js';
 import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
+import cluster from 'node:cluster';
+import { createForwardingStore } from './cluster/evidence-store.js';
+import { setEvidenceSink } from './cluster/evidence-sink.js';
 
 /** ComparisonExtensions are the mirror and the Redis checker, wired to each other. */
 export interface ComparisonExtensions {
@@ -29,7 +33,11 @@ export function createComparisonExtensions(
   const redis = createRedisSideEffects({
     logger: context.logger, metrics: context.metrics.registry, store: () => mirror?.store(), ...options.redis,
   });
-  mirror = createMirrorExtension({ logger: context.logger, metrics: context.metrics, sideEffects: redis, ...options.mirror });
+  // A cluster worker's evidence goes to the primary's memory store (a Redis store is shared as it is).
+  const forward = cluster.isWorker ? { createStore: (config: DiffStoreConfig) => (config.kind === 'redis' ? undefined : createForwardingStore(config.samplesPerClass)) } : {};
+  mirror = createMirrorExtension({ logger: context.logger, metrics: context.metrics, sideEffects: redis, ...forward, ...options.mirror });
+  const created = mirror;
+  if (cluster.isPrimary) setEvidenceSink(() => created.store());
   // The checker compiles key templates and store URLs per snapshot; it must see a snapshot before the mirror uses it.
   const redisExtension: FigwayExtension = { applied: (snapshot) => redis.applied(snapshot) };
   return { extensions: [redisExtension, mirror], mirror, redis };

@@ -43,6 +43,8 @@ export interface MirrorExtensionOptions {
   /** HMAC key for redaction placeholders; default FIGWAY_REDACTION_KEY or a random per-process key. */
   redactionKey?: Buffer;
   sideEffects?: SideEffectChecker;
+  /** The diff store for a configuration (a cluster worker forwards to its primary); undefined: the configured kind. */
+  createStore?: (config: DiffStoreConfig) => DiffStore | undefined;
 }
 
 interface RouteState {
@@ -146,7 +148,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
     const signature = JSON.stringify(snapshot.config.diffStore);
     if (store === undefined || signature !== storeSignature) {
       const previous = store;
-      store = createStore(snapshot.config.diffStore, logger);
+      store = options.createStore?.(snapshot.config.diffStore) ?? createStore(snapshot.config.diffStore, logger);
       storeSignature = signature;
       void previous?.close();
     }
@@ -367,6 +369,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
         shadow: answer(second),
         ...(extraFindings === undefined ? {} : { extraFindings }),
         ...(redisValues === undefined ? {} : { redis: redisValues }),
+        ...(dual ? { shadows: true } : {}),
       });
       // Diffy's noise baseline: a second legacy instance asked the same question, only while its state can match.
       if (state.secondaryLegacy !== undefined && ticket !== undefined) {
