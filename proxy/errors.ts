@@ -17,6 +17,8 @@ export const PROXY_ERRORS = {
   PROXY_MISSING_HOST: { status: 400, message: 'HTTP/1.1 requests must carry a Host header.' },
   PROXY_HTTP_VERSION: { status: 505, message: 'Only HTTP/1.0 and HTTP/1.1 are served on this listener.' },
   PROXY_EXPECTATION_FAILED: { status: 417, message: 'The only supported expectation is 100-continue.' },
+  PROXY_REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },
+  PROXY_RESPONSE_STALLED: { status: 408, message: 'The client left the answer unread too long; the connection was cut (counted, never sent).' },
   PROXY_REQUEST_AFTER_CLOSE: { status: 400, message: 'A request arrived on a connection figway had refused and was closing; it was dropped unanswered (counted, never sent).' },
   PROXY_FOREIGN_ABSOLUTE_TARGET: { status: 400, message: 'Absolute-form request target names another host.' },
   PROXY_BAD_PATH: { status: 400, message: 'The request path cannot be normalised.' },

@@ -181,6 +181,7 @@ describe('raw-byte suite', () => {
         assert.ok(reached.length <= 1);
         for (const code of upstream.parseErrors.slice(parseErrorsBefore)) assert.equal(code, 'HPE_INVALID_EOF_STATE');
       } else if ('forwarded' in expect) {
+        // Pipelined requests are forwarded one after the other, in order.
         assert.deepEqual(complete.map((request) => ({ method: request.method, url: request.url })), expect.forwarded.map(({ method, url }) => ({ method, url })));
         expect.forwarded.forEach((wanted, index) => {
           if (wanted.body !== undefined) assert.equal(complete[index]!.body, wanted.body);

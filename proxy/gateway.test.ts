@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { readFile, writeFile } from 'node:fs/promises';
-import { listenTestServer, startEchoServer, type TestServer } from '../testing/http-servers.js';
+import { listenTestServer, startEchoServer, streamBytes, type TestServer } from '../testing/http-servers.js';
 import { rawRequest, startTestFigway, TEST_ADMIN_TOKEN, type TestFigway } from '../testing/figway.js';
 import { freePort } from '../testing/redis-server.js';
 
@@ -38,18 +38,7 @@ before(async () => {
       req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ bytes })); });
       return;
     }
-    const total = STREAM_BYTES;
-    const chunk = Buffer.alloc(64 * 1024, 97);
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < total) {
-        sent += chunk.length;
-        if (!res.write(chunk)) { res.once('drain', pump); return; }
-      }
-      res.end();
-    };
-    pump();
+    streamBytes(res, STREAM_BYTES);
   });
   closedPort = await freePort();
   figway = await startTestFigway({

@@ -16,6 +16,7 @@ import type { CompiledRoute, RuntimeSnapshot, UpstreamTarget } from './runtime.j
 import type { GatewayMetrics } from './metrics.js';
 import type { Selection } from './routing/select.js';
 import type { Side } from '../shadow-report/types.js';
+import { DEFAULTS, type ClientTimeouts } from './config/schema.js';
 
 /** Upstream error codes meaning the request never reached the upstream, so trying the other side is safe for any method. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -73,6 +74,8 @@ export interface GatewayOptions {
   accessLog: boolean;
   maxHeaderBytes: number;
   plugins?: GatewayPlugin[];
+  /** Limits on slow and idle clients; default the schema's defaults. */
+  clientTimeouts?: ClientTimeouts;
 }
 
 /** Gateway is the running data plane. */
@@ -156,7 +159,20 @@ class Exchange implements Dispatcher.DispatchHandler {
   private requestBodyComplete = false;
   private side: Side;
   private target: UpstreamTarget;
-  private readonly onDrain = (): void => this.resumeUpstream?.();
+  private stallWatched = false;
+  private awaitingDrain = false;
+  private readonly onDrain = (): void => {
+    const socket = this.res.socket;
+    // Node also emits 'drain' on the answer being written whenever an answer pipelined behind it moves (its own
+    // bookkeeping, whatever this socket's buffer holds): then wait for the socket itself to drain.
+    if (socket !== null && socket.writableNeedDrain) {
+      socket.once('drain', this.onDrain);
+      return;
+    }
+    this.awaitingDrain = false;
+    if (this.stallWatched) this.res.socket?.setTimeout(0);
+    this.resumeUpstream?.();
+  };
 
   constructor(
     private readonly gateway: GatewayCore,
@@ -271,13 +287,52 @@ class Exchange implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     this.observer?.onResponseData(chunk);
     if (this.res.write(chunk)) return true;
-    this.res.once('drain', this.onDrain);
+    // undici may deliver more of what it already read after a pause: one 'drain' listener per backpressure episode,
+    // or a stale one would clear the stall limit armed after it.
+    if (!this.awaitingDrain) {
+      this.awaitingDrain = true;
+      this.res.once('drain', this.onDrain);
+    }
+    this.watchStall();
     return false;
+  }
+
+  /**
+   * watchStall arms the slow-read limit while the client is not taking the answer: the upstream is paused (its
+   * connection held) until it does, so a client that reads nothing for responseStallMs is cut and the upstream freed.
+   */
+  private watchStall(): void {
+    const stallMs = this.gateway.clientTimeouts.responseStallMs;
+    if (stallMs === 0) return;
+    if (!this.stallWatched) {
+      this.stallWatched = true;
+      this.res.on('timeout', this.onStall);
+    }
+    this.res.socket?.setTimeout(stallMs);
+  }
+
+  private readonly onStall = (): void => {
+    if (this.res.writableFinished) return;
+    this.gateway.metrics.rejected('PROXY_RESPONSE_STALLED');
+    // A reset, not a FIN: the unread answer is dropped from the kernel's buffers at once instead of being trickled
+    // out to the slow reader, and the reader learns on its next read that the connection is gone.
+    const socket = this.res.socket;
+    if (socket !== null) socket.resetAndDestroy();
+    else this.res.destroy();
+  };
+
+  /** clientStalled answers 408 to a client whose body paused too long, and abandons the upstream exchange. */
+  clientStalled(): void {
+    if (this.finished) return;
+    this.respondError('PROXY_REQUEST_TIMEOUT', true);
+    this.abortUpstream?.(Object.assign(new Error('client body stalled'), { code: 'FIGWAY_CLIENT_STALLED' }));
   }
 
   onComplete(): void {
     if (this.finished) return;
     this.res.end();
+    // The end of the answer may still wait in figway's buffer for a client that stopped reading.
+    if (this.res.writableLength > 0) this.watchStall();
     this.observer?.onResponseEnd();
     this.finish();
   }
@@ -338,6 +393,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     this.finished = true;
     this.res.off('drain', this.onDrain);
+    this.res.socket?.off('drain', this.onDrain);
     this.gateway.requestDone(this.route.name, this.side, this.status, this.started, this.context, this.truncatedBy);
   }
 }
@@ -382,7 +438,11 @@ class GatewayCore {
   inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(readonly options: GatewayOptions, readonly metrics = options.metrics, readonly logger = options.logger) {}
+  readonly clientTimeouts: ClientTimeouts;
+
+  constructor(readonly options: GatewayOptions, readonly metrics = options.metrics, readonly logger = options.logger) {
+    this.clientTimeouts = options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS;
+  }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     if ((req.socket as ClientSocket)[CLOSING] === true) {
@@ -469,9 +529,19 @@ class GatewayCore {
     };
     const exchange = new Exchange(this, req, res, route, context, started);
     this.metrics.requestStarted(route.name);
+    if (res.socket === null) {
+      // Pipelined behind an answer still being written: forward it when its turn comes, so one client connection
+      // never holds more than one upstream connection (a pipelining slow reader would hold many).
+      res.once('socket', () => this.begin(exchange, context, res));
+      return;
+    }
+    this.begin(exchange, context, res);
+  }
 
+  private begin(exchange: Exchange, context: ExchangeContext, res: ServerResponse): void {
+    if (context.hasBody && this.clientTimeouts.bodyIdleMs > 0) this.watchBody(context.req, res);
     const plugins = this.options.plugins;
-    if (plugins === undefined || plugins.length === 0 || !route.observed) {
+    if (plugins === undefined || plugins.length === 0 || !context.route.observed) {
       exchange.start();
       return;
     }
@@ -507,6 +577,36 @@ class GatewayCore {
     if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
+  /**
+   * watchBody cuts a request body that pauses longer than bodyIdleMs. Only the client's silence counts: while figway
+   * itself is not reading (the upstream is slow to take the body), data waits in the request's buffer and the
+   * limit is re-armed.
+   */
+  private watchBody(req: IncomingMessage, res: ServerResponse): void {
+    const idleMs = this.clientTimeouts.bodyIdleMs;
+    req.setTimeout(idleMs, () => {
+      const bytesRead = req.socket.bytesRead;
+      // Timers run before I/O in an event-loop turn: after a busy spell, bytes may be waiting to be read. Decide
+      // once they had their chance.
+      setImmediate(() => {
+        if (req.complete || req.socket.destroyed) return;
+        if (req.readableLength > 0 || req.socket.bytesRead !== bytesRead) {
+          req.socket.setTimeout(idleMs);
+          return;
+        }
+        const exchange = (res as ResponseWithExchange)[kExchange];
+        if (exchange !== undefined) exchange.clientStalled();
+        else {
+          this.metrics.rejected('PROXY_REQUEST_TIMEOUT');
+          req.socket.destroy();
+        }
+      });
+    });
+    // Past the body, waiting for the upstream's answer is not the client's silence (once the answer is out, Node's
+    // keep-alive timer owns the socket timeout).
+    req.once('end', () => { if (!res.writableFinished) req.socket.setTimeout(0); });
+  }
+
   requestDone(route: string, side: Side, status: number, started: number, context: ExchangeContext, truncatedBy?: string): void {
     const seconds = (performance.now() - started) / 1000;
     this.metrics.observeRequest(route, side, status, seconds);
@@ -532,21 +632,41 @@ class GatewayCore {
 function writeRawError(socket: Socket, code: ProxyErrorCode): void {
   const body = errorBody(code);
   const status = PROXY_ERRORS[code].status;
-  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
+
+/** DEFAULT_CLIENT_TIMEOUTS are the schema's defaults, for gateways built without a configuration. */
+const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = {
+  headersMs: DEFAULTS.clientHeadersTimeoutMs,
+  requestMs: DEFAULTS.clientRequestTimeoutMs,
+  bodyIdleMs: DEFAULTS.clientBodyIdleMs,
+  responseStallMs: DEFAULTS.clientResponseStallMs,
+  keepAliveMs: DEFAULTS.clientKeepAliveMs,
+};
 
 /** createGateway builds the data-plane server (not yet listening). */
 export function createGateway(options: GatewayOptions): Gateway {
   const core = new GatewayCore(options);
-  const server = createServer({ maxHeaderSize: options.maxHeaderBytes, requireHostHeader: false }, (req, res) => core.handle(req, res));
-  server.keepAliveTimeout = 65_000;
+  const limits = core.clientTimeouts;
+  // The head is part of the request: Node refuses a header limit above the request limit.
+  const headersTimeout = limits.requestMs === 0 ? limits.headersMs : Math.min(limits.headersMs, limits.requestMs);
+  const server = createServer({
+    maxHeaderSize: options.maxHeaderBytes,
+    requireHostHeader: false,
+    headersTimeout,
+    requestTimeout: limits.requestMs,
+    keepAliveTimeout: limits.keepAliveMs,
+    // Node checks these limits on a timer (30 s by default); check often enough that they mean what they say.
+    connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(headersTimeout / 4))),
+  }, (req, res) => core.handle(req, res));
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    const code: ProxyErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'PROXY_HEADERS_TOO_LARGE' : 'PROXY_BAD_REQUEST';
+    const code: ProxyErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'PROXY_HEADERS_TOO_LARGE'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'PROXY_REQUEST_TIMEOUT' : 'PROXY_BAD_REQUEST';
     options.metrics.rejected(code);
     const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
     if (answering?.req.complete === true) {

@@ -126,6 +126,7 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
       logger,
       accessLog: config.log.access,
       maxHeaderBytes: config.maxHeaderBytes,
+      clientTimeouts: config.clientTimeouts,
       plugins: extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin])),
     });
     const gatewayListener = { host: config.listeners.gateway.host, port: options.gatewayPort ?? config.listeners.gateway.port };

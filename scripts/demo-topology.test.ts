@@ -12,7 +12,7 @@ import { FigwayConfigSchema, UpstreamSchema, WeightsSchema, type FigwayConfig } 
 import { parseConfigText, parseWeightsText } from '../proxy/config/load.js';
 import { pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
 import {
-  COMPOSE_FILES, COMPOSE_PESTO_URLS, DEMO_ROUTE_OPTIONS, ENV, FIGWAY, GRAFANA, MAIL_SINK, PESTO_SERVICES, PROMETHEUS, REDIS, type DemoService,
+  COMPOSE_FILES, COMPOSE_PESTO_URLS, COORDINATION_REDIS_URL, DEMO_ROUTE_OPTIONS, ENV, FIGWAY, FIGWAY_REPLICA, GRAFANA, MAIL_SINK, PESTO_SERVICES, PROMETHEUS, REDIS, type DemoService,
 } from './demo-topology.js';
 
 // dist/scripts/x.test.js → repository root.
@@ -42,7 +42,7 @@ describe('docker-compose.yml agrees with demo-topology.ts', () => {
   it('has exactly the demo services', () => {
     assert.deepEqual(
       Object.keys(compose.services).sort(),
-      [REDIS.service, ...nodeServices.map((service) => service.service), FIGWAY.service, PROMETHEUS.service, GRAFANA.service].sort(),
+      [REDIS.service, ...nodeServices.map((service) => service.service), FIGWAY.service, FIGWAY_REPLICA.service, PROMETHEUS.service, GRAFANA.service].sort(),
     );
   });
   for (const service of nodeServices) {
@@ -69,6 +69,18 @@ describe('docker-compose.yml agrees with demo-topology.ts', () => {
     assert.deepEqual(figway.ports, [`${FIGWAY.gatewayPort}:${FIGWAY.gatewayPort}`, `${FIGWAY.adminPort}:${FIGWAY.adminPort}`]);
     assert.deepEqual(figway.environment, FIGWAY.env);
     assert.deepEqual(figway.volumes, [`./deploy:${FIGWAY.configDir}`]);
+  });
+  it('runs a second figway replica like the first, on its own host ports, coordinating through the shared Redis', () => {
+    const first = compose.services[FIGWAY.service]!;
+    const replica = compose.services[FIGWAY_REPLICA.service];
+    assert.ok(replica);
+    assert.deepEqual(replica.command, first.command);
+    assert.deepEqual(replica.environment, first.environment);
+    assert.deepEqual(replica.volumes, first.volumes);
+    assert.deepEqual(replica.ports, [`${FIGWAY_REPLICA.gatewayPort}:${FIGWAY.gatewayPort}`, `${FIGWAY_REPLICA.adminPort}:${FIGWAY.adminPort}`]);
+    assert.equal(figwayConfig().coordination?.redis.url, COORDINATION_REDIS_URL);
+    const targets = (readYaml(COMPOSE_FILES.prometheus) as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> }).scrape_configs[0]!.static_configs[0]!.targets;
+    assert.deepEqual(targets, [`${FIGWAY.service}:${FIGWAY.adminPort}`, `${FIGWAY_REPLICA.service}:${FIGWAY.adminPort}`], 'Prometheus scrapes both');
   });
   it('runs prometheus with the scrape config and the admin token as a secret', () => {
     const prometheus = compose.services[PROMETHEUS.service];
@@ -135,6 +147,6 @@ describe('deploy/ files', () => {
     assert.equal(job?.metrics_path, '/metrics');
     assert.equal(job?.authorization.type, 'Bearer');
     assert.equal(job?.authorization.credentials_file, `/run/secrets/${COMPOSE_FILES.adminTokenSecret}`);
-    assert.deepEqual(job?.static_configs[0]?.targets, [`${FIGWAY.service}:${FIGWAY.adminPort}`]);
+    assert.deepEqual(job?.static_configs[0]?.targets, [`${FIGWAY.service}:${FIGWAY.adminPort}`, `${FIGWAY_REPLICA.service}:${FIGWAY.adminPort}`]);
   });
 });

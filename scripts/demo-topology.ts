@@ -73,6 +73,15 @@ export const FIGWAY = {
   env: { [ENV.figwayConfig]: '/etc/figway/figway.yaml', [ENV.figwayAdminToken]: '${FIGWAY_ADMIN_TOKEN:?set FIGWAY_ADMIN_TOKEN}' },
 } as const;
 
+/**
+ * FIGWAY_REPLICA is a second figway behind the same Redis (coordination in deploy/figway.yaml): the same image,
+ * command and configuration, its listeners published on other host ports.
+ */
+export const FIGWAY_REPLICA = { service: 'figway-2', gatewayPort: 8081, adminPort: 9092 } as const;
+
+/** COORDINATION_REDIS_URL is the shared Redis the figway replicas coordinate through (its own logical database). */
+export const COORDINATION_REDIS_URL = `${REDIS_URL_IN_COMPOSE}/15`;
+
 /** PROMETHEUS scrapes figway's admin /metrics with the admin bearer token. */
 export const PROMETHEUS = { service: 'prometheus', port: 9091, containerPort: 9090, image: 'prom/prometheus:v2.53.0' } as const;
 

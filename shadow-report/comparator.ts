@@ -49,6 +49,8 @@ export interface CompareInput {
   extraFindings?: readonly Finding[];
   /** Both sides' Redis keys and values (unredacted), kept redacted with the sample when the comparison keeps one. */
   redis?: readonly RedisSample[];
+  /** Both answers came from shadow deployments (dual mirroring); `primary` still names the side that served the client. */
+  shadows?: boolean;
 }
 
 /** Comparator runs the pipeline for one request. */
@@ -104,7 +106,7 @@ export function createComparator(opts: ComparatorOptions): Comparator {
       const { route, request } = input;
       const legacy = input.primary.side === 'legacy' ? input.primary : input.shadow;
       const candidate = input.primary.side === 'legacy' ? input.shadow : input.primary;
-      const base = { route, at: now(), primary: input.primary.side };
+      const base = { route, at: now(), primary: input.primary.side, ...(input.shadows === true ? { shadows: true } : {}) };
       for (const answer of [input.primary, input.shadow]) {
         if (answer.durationSeconds !== undefined) metrics?.duration(route, answer.side, answer.durationSeconds);
       }

@@ -13,9 +13,10 @@ const alnum = (n: number): string => randomBytes(n * 2).toString('base64').repla
 
 describe('looksGenerated', () => {
   it('recognises ids, tokens, timestamps and random e-mails', () => {
-    for (const v of [randomUUID(), randomBytes(16).toString('hex'), `TRIAL-${alnum(58)}`, '2024-05-01T10:11:12.123Z',
-      'Tue, 15 Nov 1994 08:12:31 GMT', 1714557072, 1714557072123, `req_${randomBytes(6).toString('hex')}`,
-      `trial-${alnum(20)}@pesto.teknologiumum.com`, '«redacted:3f9a1c2e»', '«redacted:number:3f9a1c2e»']) {
+    // Fixed samples of each kind: a random draw can, rarely, be all digits or low in entropy and make this test flaky.
+    for (const v of ['3fa85f64-5717-4562-b3fc-2c963f66afa6', '9f86d081884c7d659a2feaa0c55ad015', 'TRIAL-x7Qm2Lp9Zr4Tb8Wn1Kd6Hs3Vf0Yc5Gj2Ue7Ra9Mo4Ni1Bq8Xt6Sw3Pe0Lh5Dk2Fz9Cv7Iu4Jy1Eg6Ao',
+      '2024-05-01T10:11:12.123Z', 'Tue, 15 Nov 1994 08:12:31 GMT', 1714557072, 1714557072123, 'req_5f3a9c1b2e7d',
+      'trial-k3Xb9Qm2Pz7Lw4Nr8Ty1@pesto.teknologiumum.com', '«redacted:3f9a1c2e»', '«redacted:number:3f9a1c2e»']) {
       assert.equal(looksGenerated(v), true, String(v));
     }
   });
@@ -147,21 +148,19 @@ describe('createNoiseLearner', () => {
     assert.ok(learner.legacyPairTicket('r', 'GET', 'store-a') !== undefined);
   });
 
-  it('refuses a ticket taken for another route, and (deprecated form) a ticketless pair once a write was noted on the route', () => {
+  it('refuses a ticket taken for another route, and a pair without a ticket', () => {
     const learner = createNoiseLearner();
     learner.observeLegacyPair('r', json({ at: 'x' }), json({ at: 'y' }), { ticket: learner.legacyPairTicket('other', 'GET')! });
     assert.equal(learner.isNoise('r', 'body.at', 'value'), false);
-    learner.noteWrite('r');
-    learner.observeLegacyPair('r', json({ at: 'x' }), json({ at: 'y' }));
+    const untyped = learner.observeLegacyPair as (route: string, a: CapturedResponse, b: CapturedResponse) => Finding[];
+    assert.equal(untyped('r', json({ at: 'x' }), json({ at: 'y' })).length, 1, 'the findings are still returned');
     assert.equal(learner.isNoise('r', 'body.at', 'value'), false);
-    const fresh = createNoiseLearner();
-    fresh.observeLegacyPair('r', json({ at: 'x' }), json({ at: 'y' }));
-    assert.equal(fresh.isNoise('r', 'body.at', 'value'), true, 'no write noted: the pre-#9 form still measures');
+    assert.deepEqual(learner.legacyPairs('r'), { measured: 0, refused: 2 });
   });
 
   it('does not measure a status difference between legacy answers as noise', () => {
     const learner = createNoiseLearner();
-    learner.observeLegacyPair('r', json({}, 200), json({}, 500));
+    learner.observeLegacyPair('r', json({}, 200), json({}, 500), { ticket: learner.legacyPairTicket('r', 'GET')! });
     assert.equal(learner.isNoise('r', 'status', 'status'), false);
   });
 

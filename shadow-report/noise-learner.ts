@@ -72,7 +72,7 @@ export interface LegacyPairStats {
 
 /** LegacyPairOptions are the compare options of the route plus the ticket vouching for the pair. */
 export interface LegacyPairOptions extends CompareOptions {
-  ticket?: LegacyPairTicket;
+  ticket: LegacyPairTicket;
 }
 
 /** NoiseLearner learns noisy (path, class) pairs per route and answers isNoise. */
@@ -96,12 +96,7 @@ export interface NoiseLearner {
    * observeLegacyPair compares two legacy answers to the same request; with a valid ticket, every differing
    * (path, class) that may be noise is measured. Returns the findings either way.
    */
-  observeLegacyPair(route: string, legacyA: CapturedResponse, legacyB: CapturedResponse, opts: LegacyPairOptions & { ticket: LegacyPairTicket }): Finding[];
-  /**
-   * @deprecated Without a ticket: the pre-#9 form, kept only until proxy/mirror takes tickets. Learns only while no
-   * write was noted for the route (scope = route name); pass a ticket instead.
-   */
-  observeLegacyPair(route: string, legacyA: CapturedResponse, legacyB: CapturedResponse, opts?: LegacyPairOptions): Finding[];
+  observeLegacyPair(route: string, legacyA: CapturedResponse, legacyB: CapturedResponse, opts: LegacyPairOptions): Finding[];
   /** isNoise is true when (path, class) was learned or measured as noise on the route (never for NEVER_NOISE classes). */
   isNoise(route: string, path: string, cls: DiffClass): boolean;
   /** view binds the learner to one route, for judge(). */
@@ -243,10 +238,8 @@ export function createNoiseLearner(opts: NoiseLearnerOptions = {}): NoiseLearner
   }
 
   function honoured(route: string, ticket: LegacyPairTicket | undefined): boolean {
-    if (ticket === undefined) {
-      const sc = scopes.get(route);
-      return sc === undefined || (sc.epoch === 0 && sc.inStep);
-    }
+    // A ticket is required (the type says so; a JavaScript caller may still forget it): no ticket, no measurement.
+    if (ticket === undefined) return false;
     const sc = scopes.get(ticket.scope);
     return ticket.route === route && SAFE_METHODS.has(ticket.method) && sc !== undefined && sc.inStep && sc.epoch === ticket.epoch;
   }
@@ -294,8 +287,8 @@ export function createNoiseLearner(opts: NoiseLearnerOptions = {}): NoiseLearner
       sc.epoch++;
       sc.inStep = true;
     },
-    observeLegacyPair(route: string, legacyA: CapturedResponse, legacyB: CapturedResponse, pairOpts: LegacyPairOptions = {}): Finding[] {
-      const { ticket, ...compareOpts } = pairOpts;
+    observeLegacyPair(route, legacyA, legacyB, pairOpts) {
+      const { ticket, ...compareOpts } = pairOpts ?? ({} as Partial<LegacyPairOptions>);
       const cmp = compareResponses(legacyA, legacyB, { ...compareOpts, wantBodies: true });
       if (!honoured(route, ticket)) {
         const s = state(route, true);

@@ -108,6 +108,19 @@ describe('createRedactor', () => {
     assert.ok(out.includes('a@b.c'));
   });
 
+  it('scrubs token-like parts of Redis finding paths and of renamed key patterns, even when no sample entry named them', () => {
+    const token = 'Zx81kQ0pLm3nB7vCx9Qa';
+    const s = createRedactor({ key }).begin();
+    const out = s.findings([
+      { class: 'redis-extra-write', path: `redis["seen:${token}"]`, candidate: 1, rule: 'redis' },
+      { class: 'redis-key-renamed', path: 'redis["session:{id}"]', legacy: `session:${token}`, candidate: `app:session:${token}`, rule: 'redis' },
+      { class: 'value', path: `body.${token}`, legacy: 1, candidate: 2, rule: 'body' },
+    ]);
+    assert.equal(JSON.stringify(out.slice(0, 2)).includes(token), false);
+    assert.match(String(out[1]!.candidate), /^app:session:«redacted:string:[0-9a-f]{8}»$/);
+    assert.match(out[2]!.path, /^body\.«redacted:string:[0-9a-f]{8}»$/, 'the secret is scrubbed in every path of the sample');
+  });
+
   it('scrubs a secret found in a query string and a form body', () => {
     const s = createRedactor({ key }).begin();
     const r = s.request({ method: 'POST', path: `/x?token=${SECRET}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(`password=pw-${SECRET}&user=bob`) });

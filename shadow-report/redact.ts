@@ -300,13 +300,23 @@ function openSession(
   }
 
   // ---- Redis keys and values -------------------------------------------------------------------------------
+  /** A key that is a token (`TRIAL-…`), and the token parts of `session:<token>`, `counter/2024-05/<token>`. */
+  function scanKey(key: string): void {
+    for (const part of key.split(/[:/|]/)) if (looksLikeToken(part)) remember(part);
+  }
+
+  /** Redis finding paths name keys (discovered writes: key patterns) and renames carry key patterns as values. */
+  function scanRedisFinding(f: Finding): void {
+    const tokens = splitPath(f.path);
+    if (tokens[0] !== 'redis') return;
+    for (const token of tokens.slice(1)) scanKey(token);
+    if (f.class !== 'redis-key-renamed') return;
+    for (const v of [f.legacy, f.candidate]) if (typeof v === 'string') scanKey(v);
+  }
+
   function scanRedis(entries: readonly RedisSample[]): void {
     for (const entry of entries) {
-      for (const key of [entry.legacyKey, entry.newKey]) {
-        if (key === undefined) continue;
-        // A key that is a token (`TRIAL-…`), and the token parts of `session:<token>`, `counter/2024-05/<token>`.
-        for (const part of key.split(/[:/|]/)) if (looksLikeToken(part)) remember(part);
-      }
+      for (const key of [entry.legacyKey, entry.newKey]) if (key !== undefined) scanKey(key);
       if ('legacy' in entry) scanJson(entry.legacy, false);
       if ('new' in entry) scanJson(entry.new, false);
     }
@@ -371,6 +381,7 @@ function openSession(
       return out;
     },
     findings(findings) {
+      for (const f of findings) scanRedisFinding(f);
       return findings.map(redactFinding);
     },
     value(value) {

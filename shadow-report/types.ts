@@ -153,6 +153,8 @@ export interface ComparisonRecord {
    * patterns and sample but is no comparison: live checks are counted by DiffStore.liveCheck, clean or not.
    */
   live?: boolean;
+  /** True when both answers came from shadow deployments (dual mirroring): the client's own answer was not compared. */
+  shadows?: boolean;
 }
 
 /** Sample is a stored ComparisonRecord plus the bucket it was kept under (a class, `noise`, `accepted`, `error`, `skipped`). */

@@ -59,3 +59,19 @@ export async function startEchoServer(name: string): Promise<TestServer & { seen
   });
   return Object.assign(test, { seen });
 }
+
+/** streamBytes answers `total` bytes of 'a' in 64 KB writes, honouring backpressure (never holding the body in memory). */
+export function streamBytes(res: ServerResponse, total: number): void {
+  const chunk = Buffer.alloc(64 * 1024, 97);
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < total) {
+      const piece = Math.min(chunk.length, total - sent);
+      sent += piece;
+      if (!res.write(piece === chunk.length ? chunk : chunk.subarray(0, piece))) { res.once('drain', pump); return; }
+    }
+    res.end();
+  };
+  pump();
+}

@@ -20,6 +20,11 @@ export const DEFAULTS = {
   responseTimeoutMs: 30_000,
   bodyTimeoutMs: 30_000,
   shutdownGraceMs: 10_000,
+  clientHeadersTimeoutMs: 10_000,
+  clientRequestTimeoutMs: 300_000,
+  clientBodyIdleMs: 10_000,
+  clientResponseStallMs: 30_000,
+  clientKeepAliveMs: 65_000,
   workers: 1,
   overrideHeader: 'x-figway-side',
   connectionsPerUpstream: 128,
@@ -95,6 +100,14 @@ export const ListenersSchema = Type.Object({
     }),
   }, { ...strict, default: {}, description: 'The admin listener: probes, metrics, route and diff API.' }),
 }, { ...strict, default: {}, description: 'Where figway listens.' });
+
+export const ClientTimeoutsSchema = Type.Object({
+  headersMs: Type.Integer({ minimum: 1, default: DEFAULTS.clientHeadersTimeoutMs, description: `The request line and headers must arrive within this many ms of the connection or of the previous answer (slow headers, slowloris); else 408 and the connection closes. Default ${DEFAULTS.clientHeadersTimeoutMs}.` }),
+  requestMs: Type.Integer({ minimum: 0, default: DEFAULTS.clientRequestTimeoutMs, description: `The whole request, headers and body, must arrive within this many ms (a body trickled just under bodyIdleMs); else 408 and the connection closes. 0: no limit. Default ${DEFAULTS.clientRequestTimeoutMs}.` }),
+  bodyIdleMs: Type.Integer({ minimum: 0, default: DEFAULTS.clientBodyIdleMs, description: `Longest pause between two pieces of a request body (slow body); else 408, the upstream exchange is aborted and the connection closes. 0: no limit. Default ${DEFAULTS.clientBodyIdleMs}.` }),
+  responseStallMs: Type.Integer({ minimum: 0, default: DEFAULTS.clientResponseStallMs, description: `Longest time a client may leave answer data unread while figway holds more for it (slow read); then the connection is cut and the upstream connection freed. 0: no limit. Default ${DEFAULTS.clientResponseStallMs}.` }),
+  keepAliveMs: Type.Integer({ minimum: 1, default: DEFAULTS.clientKeepAliveMs, description: `An idle keep-alive connection is closed after this many ms. Keep it above the idle timeout of a load balancer in front (AWS ALB: 60 s). Default ${DEFAULTS.clientKeepAliveMs}.` }),
+}, { ...strict, default: {}, description: 'Limits on slow or idle clients of the gateway listeners. Read at start: changing them needs a restart.' });
 
 export const RedisStoreSchema = Type.Object({
   url: RedisUrl,
@@ -287,6 +300,7 @@ export const FigwayConfigSchema = Type.Object({
   weightsFile: Type.String({ default: 'weights.yaml', description: 'Traffic-weight file, relative to this file. Default weights.yaml.' }),
   trustedProxies: Type.Array(Type.String(), { default: [], description: 'Addresses or CIDRs whose X-Forwarded-* headers are trusted. Others are overwritten.' }),
   maxHeaderBytes: Type.Integer({ minimum: 1024, default: DEFAULTS.maxHeaderBytes, description: `Request header block above this gets 431. Default ${DEFAULTS.maxHeaderBytes}.` }),
+  clientTimeouts: ClientTimeoutsSchema,
   shutdownGraceMs: Type.Integer({ minimum: 0, default: DEFAULTS.shutdownGraceMs, description: `On SIGTERM, in-flight requests get this long to finish. Default ${DEFAULTS.shutdownGraceMs}.` }),
   workers: Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], {
     default: DEFAULTS.workers,
@@ -330,6 +344,7 @@ export const WeightsSchema = Type.Object({
 }, { ...strict, description: 'weights.yaml: human-edited, machine-written (comments are kept).' });
 
 export type FigwayConfig = Static<typeof FigwayConfigSchema>;
+export type ClientTimeouts = Static<typeof ClientTimeoutsSchema>;
 export type RouteConfig = Static<typeof RouteSchema>;
 export type UpstreamConfig = Static<typeof UpstreamSchema>;
 export type StickyConfig = Static<typeof StickySchema>;

@@ -375,6 +375,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
         shadow: answer(second),
         ...(extraFindings === undefined ? {} : { extraFindings }),
         ...(redisValues === undefined ? {} : { redis: redisValues }),
+        ...(dual ? { shadows: true } : {}),
       });
       // Diffy's noise baseline: a second legacy instance asked the same question, only while its state can match.
       if (state.secondaryLegacy !== undefined && ticket !== undefined) {

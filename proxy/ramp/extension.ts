@@ -2,16 +2,16 @@
  * The ramp extension: the evidence layer (timeline for every route) and the ramp controller, started once the
  * configuration is loaded, plus their admin routes. It runs where the admin listener runs (the primary, with workers).
  */
-import { hostname } from 'node:os';
 import type { FigwayExtension, ExtensionContext } from '../main.js';
 import { createEvidence, createRegistrySource, type Evidence, type EvidenceSource, type MetricsReader } from '../evidence/evidence.js';
-import type { DiffSummaryLike } from '../evidence/counters.js';
+import type { CounterSnapshot, DiffSummaryLike } from '../evidence/counters.js';
 import { createRampController, type RampController } from './controller.js';
 import { createRampMetrics } from './metrics.js';
 import { createFileRampStore, type RampStore } from './store.js';
 import { createWebhookSender } from './webhooks.js';
 import { queryPromql } from './promql.js';
 import { registerRampAdmin } from './admin.js';
+import { defaultInstanceName } from '../instance.js';
 
 /** RampExtensionOptions: where evidence comes from, and what tests inject. */
 export interface RampExtensionOptions {
@@ -20,7 +20,7 @@ export interface RampExtensionOptions {
   /** Counters to read instead of this process's registry (perf's cluster aggregate). */
   metrics?: MetricsReader;
   /** Replace the evidence source entirely (tests; the shared Redis source). */
-  source?: (local: EvidenceSource & { local: () => ReturnType<ReturnType<typeof createRegistrySource>['local']> }) => EvidenceSource;
+  source?: (local: EvidenceSource & { local(): Promise<CounterSnapshot> }) => EvidenceSource;
   /** Replace the file store (the shared Redis store). */
   store?: (fileStore: RampStore) => RampStore;
   /** false: never tick on a timer (tests call controller().tick()). Default true. */
@@ -34,11 +34,6 @@ export interface RampExtensionOptions {
 export interface RampExtension extends FigwayExtension {
   controller(): RampController | undefined;
   evidence(): Evidence | undefined;
-}
-
-/** defaultInstanceName names this process in leases and evidence: host and pid. */
-export function defaultInstanceName(): string {
-  return `${hostname()}:${process.pid}`;
 }
 
 /** createRampExtension returns the extension; the controller starts with figway. */

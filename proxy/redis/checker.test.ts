@@ -6,7 +6,7 @@ import { startTestFigway, type TestFigway } from '../../testing/figway.js';
 import { startRedisServer, type TestRedis } from '../../testing/redis-server.js';
 import { createComparisonExtensions, type ComparisonExtensions } from '../extensions.js';
 import type { Sample } from '../../shadow-report/types.js';
-import { counterValue, dumpStore, startFakeService, startRedisOnPort, waitFor, type FakeServiceOptions } from './test-support.js';
+import { counterValue, dumpStore, startFakeService, startRedisOnPort, type FakeServiceOptions } from './test-support.js';
 
 type Fake = Awaited<ReturnType<typeof startFakeService>>;
 
@@ -121,7 +121,8 @@ test('production-store equality: a mirrored run leaves the primary store exactly
 
   const sent = await traffic(mirrored, tokens);
   const concurrent = () => counterValue(mirrored.metrics.registry, 'figway_shadow_dropped_total', { reason: 'redis-concurrent-write' });
-  assert.ok(await waitFor(async () => (await comparisons(mirrored)) + (await concurrent()) >= sent), 'every mirrored request was compared or dropped');
+  await mirrored.comparison.mirror.idle();
+  assert.equal((await comparisons(mirrored)) + (await concurrent()), sent, 'every mirrored request was compared or dropped');
   await traffic(plain, tokens);
 
   const [a, b, shadowContent] = [await dumpStore(prodA), await dumpStore(prodB), await dumpStore(shadowA)];
@@ -154,7 +155,8 @@ test('mode 1: a re-cased token record, a missing counter and a write under the e
   const step = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
     const answer = await call(figway, method, path, headers, body);
     expected++;
-    assert.ok(await waitFor(async () => (await comparisons(figway)) >= expected), `${method} ${path} compared`);
+    await figway.comparison.mirror.idle();
+    assert.equal(await comparisons(figway), expected, `${method} ${path} compared`);
     return answer;
   };
   assert.equal((await step('POST', '/api/register', {}, { name: 'Ann', email: 'ann@example.com' })).status, 201);
@@ -220,11 +222,13 @@ test('serving through a comparison-store outage: answers unchanged, comparisons 
 
   const first = await auth();
   assert.equal(first.status, 200);
-  assert.ok(await waitFor(async () => (await matches()) >= 1), 'compared while the store is up');
+  await figway.comparison.mirror.idle();
+  assert.equal(await matches(), 1, 'compared while the store is up');
 
   await shadowServer.stop();
   for (let i = 0; i < 5; i++) assert.deepEqual(await auth(), first, 'the client answer does not change');
-  assert.ok(await waitFor(async () => (await unavailable()) >= 5), 'skips counted with their reason');
+  await figway.comparison.mirror.idle();
+  assert.equal(await unavailable(), 5, 'skips counted with their reason');
 
   const back = await startRedisOnPort(shadowServer.port);
   stores.push(back);
@@ -232,7 +236,10 @@ test('serving through a comparison-store outage: answers unchanged, comparisons 
   let resumed = false;
   for (let i = 0; i < 100 && !resumed; i++) {
     assert.deepEqual(await auth(), first);
-    resumed = await waitFor(async () => (await matches()) > before, 10);
+    await figway.comparison.mirror.idle();
+    resumed = (await matches()) > before;
+    // Reconnection is the client's own backoff: give it a moment between attempts.
+    if (!resumed) await new Promise((resolve) => setTimeout(resolve, 50));
   }
   assert.ok(resumed, 'comparisons resume by themselves');
 });

@@ -49,13 +49,30 @@ describe('redis diff store', () => {
     assert.equal((await second.samples('reg'))[0]?.findings[0]?.path, 'body.token');
   });
 
+  it('batches sampled, dropped and live counts in process and writes them before a summary, with the next record, or on close', async () => {
+    const url = nextDb();
+    const a = await make(url);
+    const b = await make(url);
+    await a.sampled('auth');
+    await a.dropped('auth', 'in-flight-cap');
+    await b.sampled('auth');
+    await b.record(record('auth', 'match'));
+    assert.deepEqual((await a.summaries()).map((x) => [x.sampled, x.dropped, x.comparisons, x.coverage]), [[2, 1, 1, 0.5]], 'b wrote its count with its record');
+    await b.liveCheck('auth', true);
+    await b.close();
+    assert.deepEqual((await a.summaries()).map((x) => [x.liveChecks, x.liveClean]), [[1, 1]], 'b wrote its count on close');
+  });
+
   it('counts writes to a dead Redis instead of throwing, and reports reads as DIFF_STORE_UNAVAILABLE', async () => {
     const store = createRedisDiffStore({ url: `redis://127.0.0.1:${await freePort()}`, connectTimeoutMs: 100, commandTimeoutMs: 100 });
     open.push(store);
     await store.record(record('auth', 'match'));
     await store.record(record('auth', 'differ', [{ class: 'status', path: 'status', rule: 'status', verdict: 'unexpected' }]));
     assert.equal(store.stats().writeErrors, 2);
+    await store.sampled('auth');
+    await store.dropped('auth', 'timeout');
     assert.equal(store.stats().recorded, 0);
     await assert.rejects(store.summaries(), { code: 'DIFF_STORE_UNAVAILABLE' });
+    assert.equal(store.stats().writeErrors, 3, 'the batched counts were tried once before the read, and counted as one failed write');
   });
 });

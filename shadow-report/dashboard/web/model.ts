@@ -44,6 +44,8 @@ export interface Sample {
   at: number;
   result: string;
   primary: 'legacy' | 'new';
+  /** Both answers came from shadow deployments (dual mirroring). */
+  shadows?: boolean;
   bucket?: string;
   findings: SampleFinding[];
   request?: SampleMessage;

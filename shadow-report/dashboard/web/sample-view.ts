@@ -9,7 +9,7 @@ import { endpointOf, type RedisValue, type Sample, type SampleFinding, type Samp
 import { state } from './state.js';
 import { body, foldedPath, headers, marksOf, text, tree, type Marks } from './values.js';
 
-const KNOWN = new Set(['id', 'route', 'at', 'result', 'primary', 'bucket', 'findings', 'request', 'legacy', 'candidate', 'redis', 'error', 'skipped']);
+const KNOWN = new Set(['id', 'route', 'at', 'result', 'primary', 'bucket', 'findings', 'request', 'legacy', 'candidate', 'redis', 'error', 'skipped', 'shadows', 'patterns', 'pervasive', 'live']);
 
 async function loadSample(route: string, id: string): Promise<Sample | undefined> {
   let one: Sample | { sample: Sample } | undefined;
@@ -26,9 +26,13 @@ async function loadSample(route: string, id: string): Promise<Sample | undefined
   return list.samples.find((sample) => sample.id === id);
 }
 
-function side(title: string, message: SampleMessage | undefined, marks: Marks, served: boolean): HTMLElement {
+function side(title: string, message: SampleMessage | undefined, marks: Marks, served: boolean, bothShadows: boolean): HTMLElement {
+  // Dual mirroring compares two shadow deployments; the label still says which side served the client in production.
+  const note = bothShadows
+    ? h('span', { class: served ? 'served' : 'muted' }, served ? ' (shadow; this side answered the client)' : ' (shadow)')
+    : served ? h('span', { class: 'served' }, ' (answered the client)') : h('span', { class: 'muted' }, ' (shadow)');
   return h('section', { class: 'side', 'data-side': title },
-    h('h3', {}, title, served ? h('span', { class: 'served' }, ' (answered the client)') : h('span', { class: 'muted' }, ' (shadow)')),
+    h('h3', {}, title, note),
     message === undefined ? h('p', { class: 'muted' }, 'no answer stored')
       : [h('p', { class: 'status' }, 'status ', message.status === undefined ? '–' : h('strong', { class: marks.has('status') ? 'diff' : '' }, String(message.status))),
         headers(message.headers, marks), body(message.body, 'body', marks, message.bodyClipped)]);
@@ -115,7 +119,8 @@ export function createSampleView(container: HTMLElement, route: string, id: stri
           h('p', {}, h('code', {}, request.method ?? '?', ' ', ...text(request.path ?? ''))),
           headers(request.headers, new Map()), body(request.body, 'request.body', new Map(), request.bodyClipped)]),
       h('h2', {}, 'Answers'),
-      h('div', { class: 'split answers' }, side('legacy', sample.legacy, marks, sample.primary === 'legacy'), side('new', sample.candidate, marks, sample.primary === 'new')),
+      h('div', { class: 'split answers' }, side('legacy', sample.legacy, marks, sample.primary === 'legacy', sample.shadows === true),
+        side('new', sample.candidate, marks, sample.primary === 'new', sample.shadows === true)),
       redisSection(sample.redis, sample.findings, marks),
       extra.length === 0 ? null : h('section', {}, h('h2', {}, 'Other fields'), h('pre', {}, ...text(JSON.stringify(Object.fromEntries(extra), null, 2)))));
   }).catch((error: Error) => replace(container, h('p', { class: 'error' }, error.message)));
