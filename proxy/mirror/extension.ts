@@ -284,7 +284,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
         const servedBy = capture.side;
         state.lane.submit({
           resources: preparation?.resources ?? [],
-          bytes: body.length + primary.body.length + (preparation?.bytes ?? 0),
+          bytes: DEFAULTS.mirrorQueuedJobOverheadBytes + body.length + primary.body.length + (preparation?.bytes ?? 0),
           run: () => runShadow(shadowContext, state, body, servedBy, primary, preparation, ticket),
           drop: (reason) => {
             account.dropped(route.name, reason);
