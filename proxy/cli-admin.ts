@@ -5,7 +5,6 @@
  * unknown route or ramp, action not allowed now, shared store unreachable); 2 usage error; 3 the admin API could not
  * be reached or did not accept the token.
  */
-import { request } from 'undici';
 import { parseCommandLine, usageError, type CommandLine, type CommandOutput } from './command-line.js';
 import { RAMP_ACTIONS, type RampAction } from './ramp/machine.js';
 import type { RampStatus } from './ramp/status.js';
@@ -89,6 +88,8 @@ function connectionFrom(values: { 'admin-url'?: string; token?: string }, env: N
 
 /** call sends one admin request; it throws AdminUnreachable when figway cannot be reached or refuses the token. */
 async function call(connection: Connection, method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  // undici's request API loads only for these verbs: `figway start` shares this module and carries only undici's Pool.
+  const { request } = await import('undici');
   let response;
   try {
     response = await request(`${connection.url}${path}`, {

@@ -65,7 +65,7 @@ export const CONFIG_ERROR_CODES = {
   CONFIG_WEIGHTS_EMPTY: 'The weights file is empty, missing, comment-only or has no routes section; the last good weights keep serving.',
   CONFIG_WEIGHTS_ROUTE_DROPPED: 'The weights file no longer names a route that had a weight; write the route with 0 to mean 0.',
   CONFIG_WEIGHTS_TRUNCATED: 'The weights file ends mid-line with a number that is a cut-off prefix of the weight in force.',
-  CONFIG_WEIGHTS_RAMP_STATE_DROPPED: 'The weights file lost the state of a ramp that is not idle; end a ramp with figway ramp <route> abort.',
+  CONFIG_WEIGHTS_RAMP_STATE_DROPPED: 'The weights file lost the state of a ramp in progress; end a ramp with figway ramp <route> abort.',
   CONFIG_UNKNOWN_ENTRYPOINT: 'A route binds to an entrypoint that is not a listener (or an entrypoint is named gateway).',
   CONFIG_NO_LISTENER: 'The gateway listener is disabled and no entrypoint is declared.',
   CONFIG_LISTEN_FAILED: 'A listener cannot bind its address (port in use, no permission, address not on this machine).',

@@ -4,13 +4,17 @@
  * controller, proxy/ramp) that reads what they found, and the dashboard (shadow-report/dashboard) that shows and
  * drives them — so the data plane itself stays free of them.
  */
-import type { ExtensionContext, FigwayExtension, StartOptions } from './main.js';
-import { createRampExtension, type RampExtension } from './ramp/extension.js';
+import type { FigwayExtension, StartOptions } from './main.js';
+import { createControlExtensions } from './control-extensions.js';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics.js';
+import type { DiffStoreConfig } from './config/schema.js';
 import { createMirrorExtension, type MirrorExtensionOptions } from './mirror/extension.js';
 import { createRedisSideEffects, type RedisSideEffects, type RedisSideEffectsOptions } from './redis/checker.js';
 import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
+import cluster from 'node:cluster';
+import { createForwardingStore } from './cluster/evidence-store.js';
+import { setEvidenceSink } from './cluster/evidence-sink.js';
 
 /** ComparisonExtensions are the mirror and the Redis checker, wired to each other. */
 export interface ComparisonExtensions {
@@ -29,21 +33,23 @@ export function createComparisonExtensions(
   const redis = createRedisSideEffects({
     logger: context.logger, metrics: context.metrics.registry, store: () => mirror?.store(), ...options.redis,
   });
-  mirror = createMirrorExtension({ logger: context.logger, metrics: context.metrics, sideEffects: redis, ...options.mirror });
+  // A cluster worker's evidence goes to the primary's memory store (a Redis store is shared as it is).
+  const forward = cluster.isWorker ? { createStore: (config: DiffStoreConfig) => (config.kind === 'redis' ? undefined : createForwardingStore(config.samplesPerClass)) } : {};
+  mirror = createMirrorExtension({ logger: context.logger, metrics: context.metrics, sideEffects: redis, ...forward, ...options.mirror });
+  const created = mirror;
+  if (cluster.isPrimary) setEvidenceSink(() => created.store());
   // The checker compiles key templates and store URLs per snapshot; it must see a snapshot before the mirror uses it.
   const redisExtension: FigwayExtension = { applied: (snapshot) => redis.applied(snapshot) };
   return { extensions: [redisExtension, mirror], mirror, redis };
 }
 
-/** comparisonAndRampExtensions are the comparison stack and the ramp reading it (what `figway start` loads on demand). */
-export function comparisonAndRampExtensions(context: ExtensionContext): { extensions: FigwayExtension[]; ramp: RampExtension } {
-  const comparison = createComparisonExtensions(context);
-  const ramp = createRampExtension(context, { diffSummaries: () => comparison.mirror.store()?.summaries() });
-  return { extensions: [...comparison.extensions, ramp], ramp };
-}
-
-/** defaultExtensions returns the extensions of a production figway; the dashboard comes last (it serves what others lack). */
+/**
+ * defaultExtensions returns the extensions of a production figway, all loaded at once: coordination and the ramp
+ * first, then the comparison stack, and the dashboard last (it serves what the others lack and shows the ramp's
+ * evidence). `figway start` loads the comparison stack on demand instead (lazy-extensions.ts).
+ */
 export const defaultExtensions: NonNullable<StartOptions['extensions']> = async (context): Promise<FigwayExtension[]> => {
-  const { extensions, ramp } = comparisonAndRampExtensions(context);
-  return [...extensions, createDashboardExtension({ ...context, timeline: () => ramp.evidence() })];
+  const comparison = createComparisonExtensions(context);
+  const control = createControlExtensions(context, () => comparison.mirror.store()?.summaries());
+  return [...control.extensions, ...comparison.extensions, createDashboardExtension({ ...context, timeline: () => control.ramp.evidence() })];
 };

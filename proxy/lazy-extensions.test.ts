@@ -104,5 +104,26 @@ test('starts what it loaded: at once when already loaded, or on loading when sta
   const forRamp = createLazyExtension(async () => { loaded = true; return []; }, (error) => assert.fail(String(error)));
   forRamp.applied!(ramped);
   await forRamp.ready!();
-  assert.equal(loaded, true, 'a route with a ramp loads the features');
+  assert.equal(loaded, false, 'a route that only ramps does not need the comparison stack: the ramp runs on every figway');
+});
+
+test('figway start runs the ramp and its timeline on a gateway that does not mirror', async () => {
+  const legacy = await startEchoServer('legacy');
+  const fresh = await startEchoServer('new');
+  const figway = await startTestFigway({
+    upstreams: { legacy: { url: legacy.url }, new: { url: fresh.url } },
+    routes: [{ name: 'api', legacy: 'legacy', new: 'new', ramp: { steps: [0, 100] } }],
+  }, { api: 0 }, { extensions: lazyDefaultExtensions });
+  try {
+    const headers = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+    const ramps = await (await request(`${figway.adminUrl}/api/ramps`, { headers })).body.json() as { ramps: Array<{ route: string; state: string }> };
+    assert.deepEqual(ramps.ramps.map((ramp) => [ramp.route, ramp.state]), [['api', 'idle']]);
+    const timeline = await request(`${figway.adminUrl}/api/routes/api/timeline`, { headers });
+    assert.equal(timeline.statusCode, 200);
+    assert.equal(((await timeline.body.json()) as { route: string }).route, 'api');
+  } finally {
+    await figway.close();
+    await legacy.close();
+    await fresh.close();
+  }
 });

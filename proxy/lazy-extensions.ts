@@ -8,6 +8,8 @@ import type { ExchangeContext, GatewayPlugin } from './gateway.js';
 import type { FigwayExtension, StartOptions } from './main.js';
 import type { RuntimeSnapshot } from './runtime.js';
 import { createDashboardExtension } from '../shadow-report/dashboard/server.js';
+import { createControlExtensions } from './control-extensions.js';
+import type { ComparisonExtensions } from './extensions.js';
 
 /** Marks the inner admin app's own not-found answer, so the outer app answers it as usual. */
 const UNMATCHED = 'x-figway-unmatched';
@@ -16,9 +18,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
 type ExtensionsFactory = NonNullable<StartOptions['extensions']>;
 type ExtensionContext = Parameters<ExtensionsFactory>[0];
 
-/** needsComparison tells whether a snapshot has a route that mirrors, declares Redis keys or ramps. */
+/** needsComparison tells whether a snapshot has a route that mirrors or declares Redis keys (the ramp is always there). */
 export function needsComparison(snapshot: RuntimeSnapshot): boolean {
-  return snapshot.routes.some((route) => route.config.mirror !== undefined || route.config.redis !== undefined || route.config.ramp !== undefined);
+  return snapshot.routes.some((route) => route.config.mirror !== undefined || route.config.redis !== undefined);
 }
 
 /**
@@ -121,12 +123,25 @@ export function createLazyExtension(
   };
 }
 
-/** lazyDefaultExtensions are figway start's extensions: the comparison stack, imported when a route needs it. */
-export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => [
-  createLazyExtension(
-    async () => (await import('./extensions.js')).comparisonAndRampExtensions(context).extensions,
-    (error) => context.logger.error({ err: error }, 'the comparison features could not be loaded; routes are served without mirroring'),
-  ),
-  // The dashboard is light and is the first page a user opens: there on every figway, not only once a route mirrors.
-  createDashboardExtension(context),
-];
+/**
+ * lazyDefaultExtensions are figway start's extensions: coordination and the ramp on every figway (they are light, and
+ * load Redis clients or undici's request API only when the configuration asks for them — shared weights matter on a
+ * plain gateway too), the comparison stack imported when a route mirrors or declares Redis keys, and the dashboard.
+ */
+export const lazyDefaultExtensions: ExtensionsFactory = (context: ExtensionContext) => {
+  let comparison: ComparisonExtensions | undefined;
+  const control = createControlExtensions(context, () => comparison?.mirror.store()?.summaries());
+  return [
+    ...control.extensions,
+    createLazyExtension(
+      async () => {
+        const { createComparisonExtensions } = await import('./extensions.js');
+        comparison = createComparisonExtensions(context);
+        return comparison.extensions;
+      },
+      (error) => context.logger.error({ err: error }, 'the comparison features could not be loaded; routes are served without mirroring'),
+    ),
+    // The dashboard is light and is the first page a user opens: there on every figway, not only once a route mirrors.
+    createDashboardExtension({ ...context, timeline: () => control.ramp.evidence() }),
+  ];
+};

@@ -52,7 +52,9 @@ export async function runRampDemo(demo: RampDemoTarget, out: { write(text: strin
   try {
     for (const route of ROUTES) await admin(figway, token, 'POST', `/api/routes/${route}/ramp/start`);
     for (let batch = 0; Date.now() - started < limitMs; batch++) {
-      await runPestoTraffic({ authUrl: demo.urls.auth, registrationUrl: demo.urls.registration, maxRequests: 30, maxDurationMs: 10_000, clients: 40, seed: 1000 + batch, concurrency: 2 });
+      await runPestoTraffic({ authUrl: demo.urls.auth, registrationUrl: demo.urls.registration, maxRequests: 20, maxDurationMs: 10_000, clients: 40, seed: 1000 + batch, concurrency: 2 });
+      // Paced, as a real client population would be: the shadows keep up and coverage stays high.
+      await new Promise((resolve) => setTimeout(resolve, 250));
       statuses = ((await admin(figway, token, 'GET', '/api/ramps')) as { ramps: RampStatus[] }).ramps;
       if (statuses.every((status) => ENDED.has(status.state))) break;
     }

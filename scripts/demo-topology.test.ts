@@ -12,13 +12,14 @@ import { EntrypointSchema, FigwayConfigSchema, UpstreamSchema, WeightsSchema, ty
 import { parseConfigText, parseWeightsText } from '../proxy/config/load.js';
 import { PESTO_ENTRYPOINTS, pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
 import {
-  COMPOSE_FILES, COMPOSE_PESTO_URLS, DEMO_ROUTE_OPTIONS, ENV, FIGWAY, GRAFANA, MAIL_SINK, PESTO_SERVICES, PESTO_SHADOWS, PROMETHEUS, REDIS, REDIS_SHADOW,
-  publishedPort, type DemoService,
+  COMPOSE_FILES, COMPOSE_PESTO_URLS, COORDINATION_REDIS_URL, DEMO_ROUTE_OPTIONS, ENV, FIGWAY, FIGWAY_REPLICA, GRAFANA, MAIL_SINK, PESTO_SERVICES, PESTO_SHADOWS,
+  PROMETHEUS, REDIS, REDIS_SHADOW, publishedPort, type DemoService,
 } from './demo-topology.js';
 
 // dist/scripts/x.test.js → repository root.
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const readYaml = (path: string): unknown => parse(readFileSync(`${ROOT}${path}`, 'utf8'));
+// Merge keys (`<<: *anchor`) as Docker Compose reads them.
+const readYaml = (path: string): unknown => parse(readFileSync(`${ROOT}${path}`, 'utf8'), { merge: true });
 
 interface ComposeService {
   image?: string;
@@ -44,7 +45,7 @@ describe('docker-compose.yml agrees with demo-topology.ts', () => {
   it('has exactly the demo services: production, shadow twins, their stores, figway and its observers', () => {
     assert.deepEqual(
       Object.keys(compose.services).sort(),
-      [REDIS.service, REDIS_SHADOW.service, ...nodeServices.map((service) => service.service), FIGWAY.service, PROMETHEUS.service, GRAFANA.service].sort(),
+      [REDIS.service, REDIS_SHADOW.service, ...nodeServices.map((service) => service.service), FIGWAY.service, FIGWAY_REPLICA.service, PROMETHEUS.service, GRAFANA.service].sort(),
     );
   });
   for (const service of nodeServices) {
@@ -72,7 +73,7 @@ describe('docker-compose.yml agrees with demo-topology.ts', () => {
   });
   it('publishes only on 127.0.0.1, every host port overridable', () => {
     for (const [name, service] of Object.entries(compose.services)) {
-      for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:\$\{[A-Z_]+:-\d+\}:\d+$/, name);
+      for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:\$\{[A-Z0-9_]+:-\d+\}:\d+$/, name);
     }
   });
   it('runs figway with each service on its own entrypoint, its config read-only and its state in a volume it owns', () => {
@@ -91,6 +92,21 @@ describe('docker-compose.yml agrees with demo-topology.ts', () => {
     assert.match(dockerfile, new RegExp(`mkdir -p ${FIGWAY.stateDir} && chown node:node ${FIGWAY.stateDir}`));
     assert.match(dockerfile, new RegExp(`COPY --chown=node:node ${COMPOSE_FILES.weights} ${FIGWAY.stateDir}/weights.yaml`));
     assert.ok(dockerfile.indexOf('USER node') > dockerfile.indexOf(`chown node:node ${FIGWAY.stateDir}`));
+  });
+  it('runs a second figway replica like the first, on its own host ports, coordinating through the shared Redis', () => {
+    const first = compose.services[FIGWAY.service]!;
+    const replica = compose.services[FIGWAY_REPLICA.service];
+    assert.ok(replica);
+    assert.deepEqual(replica.command, first.command);
+    assert.deepEqual(replica.environment, first.environment);
+    assert.deepEqual(replica.volumes, first.volumes);
+    assert.deepEqual(replica.ports, [
+      ...Object.entries(FIGWAY_REPLICA.entrypoints).map(([name, entrypoint]) => publishedPort(entrypoint.hostPortEnv, entrypoint.port, FIGWAY.entrypoints[name as keyof typeof FIGWAY.entrypoints].port)),
+      publishedPort(FIGWAY_REPLICA.adminHostPortEnv, FIGWAY_REPLICA.adminPort, FIGWAY.adminPort),
+    ]);
+    assert.equal(figwayConfig().coordination?.redis.url, COORDINATION_REDIS_URL);
+    const targets = (readYaml(COMPOSE_FILES.prometheus) as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> }).scrape_configs[0]!.static_configs[0]!.targets;
+    assert.deepEqual(targets, [`${FIGWAY.service}:${FIGWAY.adminPort}`, `${FIGWAY_REPLICA.service}:${FIGWAY.adminPort}`], 'Prometheus scrapes both');
   });
   it('runs prometheus with the scrape config and the admin token as a secret', () => {
     const prometheus = compose.services[PROMETHEUS.service];
@@ -162,6 +178,6 @@ describe('deploy/ files', () => {
     assert.equal(job?.metrics_path, '/metrics');
     assert.equal(job?.authorization.type, 'Bearer');
     assert.equal(job?.authorization.credentials_file, `/run/secrets/${COMPOSE_FILES.adminTokenSecret}`);
-    assert.deepEqual(job?.static_configs[0]?.targets, [`${FIGWAY.service}:${FIGWAY.adminPort}`]);
+    assert.deepEqual(job?.static_configs[0]?.targets, [`${FIGWAY.service}:${FIGWAY.adminPort}`, `${FIGWAY_REPLICA.service}:${FIGWAY.adminPort}`]);
   });
 });

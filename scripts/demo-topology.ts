@@ -106,6 +106,20 @@ export const FIGWAY = {
   env: { [ENV.figwayConfig]: '/etc/figway/figway.yaml', [ENV.figwayAdminToken]: '${FIGWAY_ADMIN_TOKEN:?set FIGWAY_ADMIN_TOKEN}' },
 } as const;
 
+/**
+ * FIGWAY_REPLICA is a second figway behind the same Redis (coordination in deploy/figway.yaml): the same image,
+ * command, configuration and state volume, its listeners published on other host ports.
+ */
+export const FIGWAY_REPLICA = {
+  service: 'figway-2',
+  entrypoints: { auth: { port: 8180, hostPortEnv: 'FIGWAY_2_AUTH_PORT' }, registration: { port: 8181, hostPortEnv: 'FIGWAY_2_REGISTRATION_PORT' } },
+  adminPort: 9092,
+  adminHostPortEnv: 'FIGWAY_2_ADMIN_PORT',
+} as const;
+
+/** COORDINATION_REDIS_URL is the shared Redis the figway replicas coordinate through (its own logical database). */
+export const COORDINATION_REDIS_URL = `${REDIS_URL_IN_COMPOSE}/15`;
+
 /** PROMETHEUS scrapes figway's admin /metrics with the admin bearer token. */
 export const PROMETHEUS = { service: 'prometheus', port: 9091, hostPortEnv: 'PROMETHEUS_PORT', containerPort: 9090, image: 'prom/prometheus:v2.53.0' } as const;
 

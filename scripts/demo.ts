@@ -8,7 +8,7 @@
  *   npm run demo -- --smoke                         start, send one forward-auth check through figway, stop
  *   npm run demo -- --ramp                          ramp both routes live (fast steps) and print each transition
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +25,7 @@ import { parseCommandLine, usageError, type CommandLine } from '../proxy/command
 import { DEMO_RAMP, DEMO_RAMP_INTERVAL_MS, runRampDemo } from './demo-ramp.js';
 import { startLiveSummary } from './demo-summary.js';
 import { DEMO_ROUTE_OPTIONS } from './demo-topology.js';
+import { lastGoodPath } from '../proxy/config/manager.js';
 
 /** DemoOptions choose ports, regressions and where the demo files go. */
 export interface DemoOptions {
@@ -128,6 +129,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     routes: pestoRoutes(DEMO_ROUTE_OPTIONS).map((route) => (options.ramp === true ? { ...route, ramp: DEMO_RAMP } : route)),
   };
   await writeFile(join(directory, 'figway.yaml'), `# Written by npm run demo; regenerated at each start.\n${stringify(config)}`);
+  // A fresh start on purpose: figway must not serve the last run's weights from the copy it keeps beside the file.
+  await rm(lastGoodPath(join(directory, 'weights.yaml')), { force: true });
   await writeFile(join(directory, 'weights.yaml'), [
     '# Share of each route sent to the new (rewritten) side, in percent. Edit and save: figway reloads it.',
     '$schema: ../schema/weights.schema.json',

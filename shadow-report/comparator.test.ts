@@ -51,6 +51,18 @@ describe('createComparator', () => {
     assert.equal((await store.samples('r', { limit: 10 })).length, 2, 'one sample per bucket (value, error)');
   });
 
+  it('stops building samples of a pervasive difference once its class holds its quota (regression: pervasive findings are folded out of stored samples)', async () => {
+    const store = createMemoryDiffStore({ samplesPerClass: 50 });
+    const comparator = createComparator({ compare: {}, redactor, store, now: () => 7_000 });
+    let built = 0;
+    for (let i = 0; i < 200; i++) {
+      const rec = await comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({ id: 1, requestId: `a${i}` }) }, shadow: { side: 'new', response: json({ id: 1, requestId: `b${i}` }) } });
+      if (rec.legacy !== undefined) built++;
+    }
+    assert.equal(built, 50);
+    assert.equal((await store.summaries())[0]?.comparisons, 200);
+  });
+
   it('records a missing shadow answer as an error with DIFF_SHADOW_FAILED', async () => {
     const rec = await createComparator({ compare: {}, redactor }).compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout after 2000 ms' } });
     assert.deepEqual([rec.result, rec.error?.code], ['error', 'DIFF_SHADOW_FAILED']);

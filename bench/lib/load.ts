@@ -85,11 +85,27 @@ async function fire(url: string, scenario: Scenario, connections: number, second
   return await instance;
 }
 
+/** How idle the proxy must be before a run's CPU is read: under 10 ms of CPU in a 100 ms window, at most SETTLE_MAX_MS. */
+const SETTLE_WINDOW_MS = 100;
+const SETTLE_IDLE_SECONDS = 0.01;
+const SETTLE_MAX_MS = 10_000;
+
+async function settle(pid: number): Promise<void> {
+  const deadline = Date.now() + SETTLE_MAX_MS;
+  let last = cpuSeconds(pid);
+  do {
+    await sleep(SETTLE_WINDOW_MS);
+    const now = cpuSeconds(pid);
+    if (now - last < SETTLE_IDLE_SECONDS) return;
+    last = now;
+  } while (Date.now() < deadline);
+}
+
 /** runLoad warms the target up, then measures one run. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (options.warmupSeconds > 0) {
     await fire(options.url, options.scenario, options.connections, options.warmupSeconds);
-    await sleep(100);
+    await settle(options.primaryPid);
   }
   const labels = { primary: options.primaryPid, ...options.accounted };
   const before: Record<string, number> = {};
@@ -99,7 +115,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const sampler = new RssSampler(options.primaryPid);
   const result = await fire(options.url, options.scenario, options.connections, options.seconds,
     (us) => histogram.record(us));
-  await sleep(100); // let in-flight shadows and socket teardown land in this run's accounting
+  // Work the run's requests left behind (a shadow lane's backlog) belongs to this run, and must not steal the CPU of
+  // the next target's run: wait (bounded) until the proxy is nearly idle before reading its CPU.
+  await settle(options.primaryPid);
   const peakRssBytes = sampler.stop();
   const own = process.cpuUsage(ownBefore);
   const used: Record<string, number> = {};

@@ -28,6 +28,7 @@ routes:
     match: { pathPrefix: /api }
     legacy: legacy
     new: new
+    mirror: { sampleRate: 1 }
 ${extraRoute}`;
 
 const EXTRA_ROUTE = `  - name: extra
@@ -48,7 +49,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, attem
   throw new Error(`gave up waiting for ${what}`);
 }
 
-test('with workers: 2, weights and reloads reach every worker, /metrics counts every worker\'s requests, a dead worker is replaced', { timeout: 90_000 }, async () => {
+test('with workers: 2, weights and reloads reach every worker, /metrics and the diff API count every worker\'s requests, a dead worker is replaced', { timeout: 90_000 }, async () => {
   const upstream = await listenTestServer((req, res) => {
     req.resume();
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -100,6 +101,14 @@ test('with workers: 2, weights and reloads reach every worker, /metrics counts e
       .reduce((sum, match) => sum + Number(match[1]), 0);
     assert.equal(counted, sent, `every request of every worker is counted once:\n${metrics}`);
     assert.match(metrics, /^figway_route_weight_ratio\{route="api"\} 0.1$/m, 'control-plane series are the primary\'s, not a sum over workers');
+
+    // Every request was mirrored by the worker that served it; the primary's diff API holds all of their evidence.
+    const evidence = await until('every worker\'s comparisons in the primary\'s store', async () => {
+      const routes = (JSON.parse((await admin('/api/diffs')).text) as { routes: Array<{ route: string; sampled: number; comparisons: number; dropped: number; matches: number }> }).routes;
+      const api = routes.find((route) => route.route === 'api');
+      return api !== undefined && api.comparisons + api.dropped === sent ? api : undefined;
+    });
+    assert.deepEqual([evidence.sampled, evidence.comparisons, evidence.matches], [sent, sent, sent]);
 
     const put = await admin('/api/routes/api/weight', { method: 'PUT', body: JSON.stringify({ weight: 37 }) });
     assert.equal(put.status, 200, put.text);

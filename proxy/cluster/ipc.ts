@@ -3,6 +3,7 @@
  * workers to reload and asks them for their metrics and status; workers say when they serve and answer questions.
  */
 import type { Worker } from 'node:cluster';
+import type { ComparisonRecord } from '../../shadow-report/types.js';
 
 /** What the primary may ask a worker. */
 export type Question = 'metrics' | 'status';
@@ -12,10 +13,18 @@ export type PrimaryMessage =
   | { type: 'figway:reload' }
   | { type: 'figway:ask'; id: number; question: Question };
 
+/** EvidenceOp is one diff-store write a worker forwards to the primary's store. */
+export type EvidenceOp =
+  | { op: 'record'; rec: ComparisonRecord; sample: boolean }
+  | { op: 'sampled'; route: string }
+  | { op: 'dropped'; route: string; reason: string }
+  | { op: 'live'; route: string; clean: boolean };
+
 /** WorkerMessage goes from a worker to the primary. */
 export type WorkerMessage =
   | { type: 'figway:ready' }
-  | { type: 'figway:answer'; id: number; answer: unknown };
+  | { type: 'figway:answer'; id: number; answer: unknown }
+  | { type: 'figway:evidence'; ops: EvidenceOp[] };
 
 /** WorkerStatus is what a worker reports about itself (GET /api/workers). */
 export interface WorkerStatus {

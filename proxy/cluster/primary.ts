@@ -10,6 +10,7 @@ import { startFigway, type FigwayExtension, type RunningFigway, type StartOption
 import { createGatewayMetrics } from '../metrics.js';
 import { ask, isMessage, onWorkerMessage, type PrimaryMessage, type WorkerMessage, type WorkerStatus } from './ipc.js';
 import { ClusterRegistry } from './registry.js';
+import { applyEvidence } from './evidence-sink.js';
 
 /** How long the primary waits for one worker's answer before leaving it out of a scrape or status. */
 const ANSWER_TIMEOUT_MS = 2_000;
@@ -63,6 +64,10 @@ export async function startPrimary(options: StartOptions & { workers: number }):
     tracked.set(worker.id, entry);
     worker.on('message', (message: unknown) => {
       if (!isMessage<WorkerMessage>(message)) return;
+      if (message.type === 'figway:evidence') {
+        applyEvidence(message.ops);
+        return;
+      }
       if (message.type === 'figway:ready') {
         entry.ready = true;
         failuresInARow = 0;

@@ -92,7 +92,7 @@ test('"main: 5" cut from "main: 50" is rejected as truncated; the same value end
   assert.equal(weightOf(manager, 'main'), 5);
 }));
 
-test('a weights file that lost the state of a running ramp is rejected', () => withManager(async (manager, files) => {
+test('a weights file that lost the state of a running ramp is rejected; a finished one may go', () => withManager(async (manager, files) => {
   const running: RampRecord = {
     state: 'running', step: 2, weight: 50, stepStartedAt: '2026-12-01T10:00:00.000Z', reason: null, version: 3, fence: 0,
     updatedAt: '2026-12-01T10:00:00.000Z', updatedBy: 'ramp',
@@ -103,6 +103,9 @@ test('a weights file that lost the state of a running ramp is rejected', () => w
   assert.equal(outcome.result, 'rejected');
   assert.equal(outcome.issues[0]!.code, 'CONFIG_WEIGHTS_RAMP_STATE_DROPPED');
   assert.equal(manager.weights.ramps.get('main')?.state, 'running');
+  await manager.write({ ramps: { main: { ...running, state: 'completed', version: 4 } } }, 'ramp');
+  await writeFile(files.weights, WEIGHTS);
+  assert.equal((await manager.reloadWeights()).result, 'applied', 'a finished ramp has nothing left to lose');
 }));
 
 test('a restart after the file was deleted or cut serves the last good copy kept beside it; a first start serves 0', async () => {

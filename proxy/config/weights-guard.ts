@@ -1,11 +1,14 @@
 /**
  * The weights guard: an editor's truncate-then-write, a failed copy or an `rm` must never silently undo a migration
  * (issue #12). A weights file is only applied over the last good state when it still has a `routes:` section, still
- * names every route that had a weight above 0, keeps the state of every ramp that is not idle, and does not end in
+ * names every route that had a weight above 0, keeps the state of every ramp in progress, and does not end in
  * a number cut short of the weight in force. Setting a route to 0 is always possible: write `<route>: 0`.
  */
 import type { ConfigIssue } from '../errors.js';
 import type { LoadedWeights } from './load.js';
+
+/** Ramp states whose loss would silently end a ramp in progress (a halted or completed one has nothing left to lose). */
+const IN_PROGRESS: ReadonlySet<string> = new Set(['running', 'paused', 'awaiting-approval']);
 
 // `  auth: 5` — a route weight on the file's last line, as a truncation would leave it.
 const WEIGHT_LINE = /^\s*([a-z0-9][a-z0-9_-]*)\s*:\s*([0-9][0-9.]*)\s*$/;
@@ -43,7 +46,7 @@ export function guardWeights(previous: LoadedWeights, next: LoadedWeights, route
     }
   }
   for (const [route, ramp] of previous.ramps) {
-    if (ramp.state !== 'idle' && routeNames.has(route) && !next.ramps.has(route)) {
+    if (IN_PROGRESS.has(ramp.state) && routeNames.has(route) && !next.ramps.has(route)) {
       issues.push({
         code: 'CONFIG_WEIGHTS_RAMP_STATE_DROPPED', file, field: `ramps.${route}`,
         message: `the ramp of "${route}" is ${ramp.state} and its state is no longer in the file; end a ramp with "figway ramp ${route} abort"`,

@@ -43,6 +43,8 @@ export interface MirrorExtensionOptions {
   /** HMAC key for redaction placeholders; default FIGWAY_REDACTION_KEY or a random per-process key. */
   redactionKey?: Buffer;
   sideEffects?: SideEffectChecker;
+  /** The diff store for a configuration (a cluster worker forwards to its primary); undefined: the configured kind. */
+  createStore?: (config: DiffStoreConfig) => DiffStore | undefined;
 }
 
 interface RouteState {
@@ -146,7 +148,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
     const signature = JSON.stringify(snapshot.config.diffStore);
     if (store === undefined || signature !== storeSignature) {
       const previous = store;
-      store = createStore(snapshot.config.diffStore, logger);
+      store = options.createStore?.(snapshot.config.diffStore) ?? createStore(snapshot.config.diffStore, logger);
       storeSignature = signature;
       void previous?.close();
     }

@@ -54,12 +54,13 @@ function healthy(weight: number): IntervalTraffic {
   return { legacy: { requests: 1000 - fresh }, new: { requests: fresh }, compared: 100 };
 }
 
-async function rig(ramp: Record<string, unknown> = RAMP, options: { dir?: string; weights?: string; source?: FakeEvidence; clock?: { now: number } } = {}): Promise<Rig> {
+async function rig(ramp: Record<string, unknown> = RAMP, options: { dir?: string; weights?: string; source?: FakeEvidence; clock?: { now: number }; promql?: (name: string) => number | null } = {}): Promise<Rig> {
   const dir = options.dir ?? await mkdtemp(join(tmpdir(), 'figway-ramp-'));
   if (options.dir === undefined) {
     await writeFile(join(dir, 'figway.yaml'), stringify({
       listeners: { admin: { enabled: false } },
       evidence: { intervalMs: INTERVAL },
+      prometheus: { url: 'http://127.0.0.1:1' },
       upstreams: { legacy: { url: 'http://127.0.0.1:1' }, new: { url: 'http://127.0.0.1:2' } },
       routes: [{ name: 'api', legacy: 'legacy', new: 'new', mirror: { sampleRate: 0.1 }, ramp }],
     }));
@@ -75,6 +76,7 @@ async function rig(ramp: Record<string, unknown> = RAMP, options: { dir?: string
   const registry = new Registry();
   const controller = createRampController({
     config: () => manager.config, store: createFileRampStore(manager), evidence, audit, metrics: createRampMetrics(registry), logger, now,
+    ...(options.promql === undefined ? {} : { promql: async (gate) => ({ name: gate.name, value: options.promql!(gate.name) }) }),
   });
   await controller.tick(); // the evidence baseline
   const weight = (): number => manager.snapshot().weights.get('api') ?? 0;
@@ -179,7 +181,7 @@ test('low coverage holds — never promotes, never fails — and the verdict say
   const status = r.controller.status('api')!;
   assert.equal(status.state, 'running');
   assert.equal(status.weight, 0);
-  assert.match(status.verdict, /^holding at 0%: coverage 50% < 90% \(1000 of 2000 sampled compared; dropped: redis-concurrent-write 1000\)$/);
+  assert.match(status.verdict, /^holding at 0%: coverage 50% < 90% \(1000 of 2000 sampled compared; not compared: redis-concurrent-write 1000\)$/);
   assert.deepEqual(actions(r), ['ramp.start:0']);
 }));
 
@@ -275,4 +277,38 @@ test('a hand edit of the weight during a ramp pauses it and says so; resume cont
   await r.controller.act('api', 'resume', 'ops');
   assert.equal(r.weight(), 5);
   assert.equal(state(r), 'running');
+}));
+
+test('a PromQL gate holds without a value and rolls back when its value leaves its bounds', async () => {
+  let value: number | null = null;
+  const r = await rig({ ...RAMP, gates: { ...RAMP.gates, promql: [{ name: 'fleet-errors', query: 'x', max: 1 }] } }, { promql: () => value });
+  try {
+    await r.controller.act('api', 'start', 'ops');
+    for (let i = 0; i < 8; i++) await r.interval();
+    assert.equal(r.weight(), 0);
+    assert.match(r.controller.status('api')!.verdict, /^holding at 0%: promql:fleet-errors: no value$/);
+    value = 0.5;
+    await walk(r, (weight) => weight === 5);
+    value = 3;
+    await r.interval();
+    const status = r.controller.status('api')!;
+    assert.equal(status.state, 'halted');
+    assert.match(status.reason!, /^promql:fleet-errors = 3 > max 1 — rolled back from 5% to 0%$/);
+  } finally {
+    await r.close();
+  }
+});
+
+test('a configuration edit that changes the steps under a running ramp pauses it instead of guessing', () => withRig(RAMP, async (r) => {
+  await r.controller.act('api', 'start', 'ops');
+  await walk(r, (weight) => weight === 5);
+  const path = join(r.dir, 'figway.yaml');
+  await writeFile(path, (await readFile(path, 'utf8')).replace(/- 5\n/, '- 10\n'));
+  assert.equal((await r.manager.reloadConfig()).result, 'applied');
+  await r.interval();
+  const status = r.controller.status('api')!;
+  assert.equal(status.state, 'paused');
+  assert.match(status.reason!, /the ramp's steps changed \(now 0, 1, 10, 25, 50, 100\)/);
+  await r.controller.act('api', 'resume', 'ops');
+  assert.equal(r.weight(), 1, 'resume continues from the step at or below 5%');
 }));

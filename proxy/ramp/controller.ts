@@ -212,6 +212,7 @@ export function createRampController(options: RampControllerOptions): RampContro
         const ramp = rampOf(route);
         if (ramp === undefined) throw new RampError(404, `route "${route}" has no ramp (add ramp: to the route in figway.yaml)`);
         if (!store.available()) throw new RampError(503, 'the shared Redis cannot be reached: ramp actions wait until it is back');
+        await store.refresh?.();
         let refused: string | undefined;
         try {
           await decide(route, ramp, (record, weight) => {
@@ -237,6 +238,7 @@ export function createRampController(options: RampControllerOptions): RampContro
     },
     async tick() {
       await evidence.collect();
+      await store.refresh?.();
       lastTickAt = now();
       await Promise.all(rampedRoutes().map((route) => serial(route, () => evaluateRoute(route))));
     },

@@ -2,16 +2,16 @@
  * The ramp extension: the evidence layer (timeline for every route) and the ramp controller, started once the
  * configuration is loaded, plus their admin routes. It runs where the admin listener runs (the primary, with workers).
  */
-import { hostname } from 'node:os';
 import type { FigwayExtension, ExtensionContext } from '../main.js';
 import { createEvidence, createRegistrySource, type Evidence, type EvidenceSource, type MetricsReader } from '../evidence/evidence.js';
-import type { DiffSummaryLike } from '../evidence/counters.js';
+import type { CounterSnapshot, DiffSummaryLike } from '../evidence/counters.js';
 import { createRampController, type RampController } from './controller.js';
 import { createRampMetrics } from './metrics.js';
 import { createFileRampStore, type RampStore } from './store.js';
 import { createWebhookSender } from './webhooks.js';
 import { queryPromql } from './promql.js';
 import { registerRampAdmin } from './admin.js';
+import { defaultInstanceName } from '../instance.js';
 
 /** RampExtensionOptions: where evidence comes from, and what tests inject. */
 export interface RampExtensionOptions {
@@ -20,7 +20,7 @@ export interface RampExtensionOptions {
   /** Counters to read instead of this process's registry (perf's cluster aggregate). */
   metrics?: MetricsReader;
   /** Replace the evidence source entirely (tests; the shared Redis source). */
-  source?: (local: EvidenceSource & { local: () => ReturnType<ReturnType<typeof createRegistrySource>['local']> }) => EvidenceSource;
+  source?: (local: EvidenceSource & { local(): Promise<CounterSnapshot> }) => EvidenceSource;
   /** Replace the file store (the shared Redis store). */
   store?: (fileStore: RampStore) => RampStore;
   /** false: never tick on a timer (tests call controller().tick()). Default true. */
@@ -36,15 +36,11 @@ export interface RampExtension extends FigwayExtension {
   evidence(): Evidence | undefined;
 }
 
-/** defaultInstanceName names this process in leases and evidence: host and pid. */
-export function defaultInstanceName(): string {
-  return `${hostname()}:${process.pid}`;
-}
-
 /** createRampExtension returns the extension; the controller starts with figway. */
 export function createRampExtension(context: ExtensionContext, options: RampExtensionOptions = {}): RampExtension {
   let controller: RampController | undefined;
   let evidence: Evidence | undefined;
+  let lastErrorLogAt = 0;
   const env = options.env ?? process.env;
   return {
     controller: () => controller,
@@ -63,7 +59,13 @@ export function createRampExtension(context: ExtensionContext, options: RampExte
         intervalMs: config.evidence.intervalMs,
         timelineMs: config.evidence.timelineMs,
         weightOf: (route) => manager.snapshot().weights.get(route) ?? 0,
-        onError: (error) => context.logger.warn({ err: error }, 'evidence could not be read'),
+        onError: (error) => {
+          // Once a minute at most: a Redis outage would otherwise log every interval.
+          const at = Date.now();
+          if (at - lastErrorLogAt < 60_000) return;
+          lastErrorLogAt = at;
+          context.logger.warn({ err: { message: (error as Error).message } }, 'evidence could not be read; the ramps wait for it');
+        },
       });
       const fileStore = createFileRampStore(manager);
       controller = createRampController({

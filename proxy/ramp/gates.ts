@@ -6,7 +6,7 @@
  */
 import type { RampGatesConfig } from '../config/schema.js';
 import {
-  classCounts, comparedCount, describeFinding, droppedCount, errorRate, p99Ms, sampledCount, topFindings, unexpectedComparisons, type RouteWindow,
+  CONCLUSIVE_RESULTS, classCounts, comparedCount, describeFinding, droppedCount, errorRate, p99Ms, sampledCount, topFindings, unexpectedComparisons, type RouteWindow,
 } from '../evidence/window.js';
 
 /** GateStatus is one gate's judgement, as RampStatus.gates carries it (CONTRACTS.md). */
@@ -94,8 +94,11 @@ function coverageGate(window: RouteWindow, config: RampGatesConfig['coverage'], 
   if (sampled < config.minSampled) return { ...base, status: 'hold', value: null, detail: `coverage: ${sampled} of ${config.minSampled} sampled shadows needed` };
   const value = Math.min(1, compared / sampled);
   const dropped = Object.entries(counters.droppedByReason).sort((a, b) => b[1] - a[1]).map(([reason, count]) => `${reason} ${count}`);
-  const notCompared = droppedCount(counters);
-  const why = notCompared > 0 && dropped.length > 0 ? `; dropped: ${dropped.slice(0, 3).join(', ')}` : '';
+  const inconclusive = Object.entries(counters.comparisons).filter(([result]) => !CONCLUSIVE_RESULTS.has(result)).map(([result, count]) => `${result} ${count}`);
+  const notCompared = [...dropped, ...inconclusive].slice(0, 3);
+  // Sampled shadows neither compared nor dropped yet are still queued or in flight (a backlog, not a loss).
+  const pending = Math.max(0, sampled - compared - droppedCount(counters));
+  const why = `${notCompared.length > 0 ? `; not compared: ${notCompared.join(', ')}` : ''}${pending > 0 ? `; ${pending} still queued or in flight` : ''}`;
   const detail = `coverage ${percent(value, 0)} ${value < config.min ? '<' : '≥'} ${percent(config.min, 0)} (${compared} of ${sampled} sampled compared${why})`;
   return { ...base, status: value < config.min ? 'hold' : 'pass', value, detail };
 }

@@ -127,6 +127,11 @@ export function act(record: RampRecord, ramp: RampConfig, action: RampAction, co
 export function evaluate(record: RampRecord, ramp: RampConfig, gates: readonly GateStatus[], context: Context, weightInForce: number): Outcome {
   if (record.state !== 'running' && record.state !== 'awaiting-approval') return { record, verdict: verdictOf(record, gates, ramp, context.now) };
   if (weightInForce !== record.weight) return handEdit(record, weightInForce, context);
+  if (ramp.steps[record.step] !== record.weight) {
+    // The configuration's steps changed under a running ramp: never guess where it stands.
+    const reason = `the ramp's steps changed (now ${ramp.steps.join(', ')}); paused at ${record.weight}% — resume continues from the step at or below it`;
+    return move(record, { state: 'paused', reason }, context, 'pause', reason);
+  }
   const failed = gates.find((gate) => gate.status === 'fail');
   if (failed !== undefined) {
     const target = ramp.rollbackTo === 'previous' && record.step > 0 ? ramp.steps[record.step - 1]! : 0;

@@ -3,7 +3,6 @@
  * nothing, several series, or fails holds the gate (never passes, never fails it) — the "no values found" of a quiet
  * service is a reason to wait, not to roll back.
  */
-import { request } from 'undici';
 import type { PrometheusConfig, PromqlGateConfig } from '../config/schema.js';
 import type { PromqlValue } from './gates.js';
 
@@ -16,6 +15,7 @@ export async function queryPromql(prometheus: PrometheusConfig, gate: PromqlGate
   const token = prometheus.tokenEnv === undefined ? undefined : env[prometheus.tokenEnv];
   if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
   try {
+    const { request } = await import('undici');
     const response = await request(url, { headers, headersTimeout: prometheus.timeoutMs, bodyTimeout: prometheus.timeoutMs });
     const body = await response.body.json() as { status?: string; error?: string; data?: { resultType?: string; result?: unknown } };
     if (response.statusCode !== 200 || body.status !== 'success') return { name: gate.name, value: null, error: body.error ?? `HTTP ${response.statusCode}` };

@@ -37,6 +37,8 @@ export interface RampStore {
   available(): boolean;
   /** onChange hears changes made elsewhere (a file edit, another instance): the controller re-checks at once. */
   onChange(listener: (routes: readonly string[]) => void): () => void;
+  /** refresh re-reads records kept elsewhere (the shared store) before an evaluation or an action. */
+  refresh?(): Promise<void>;
 }
 
 /** createFileRampStore keeps ramp state in the weights file through the ConfigManager. */

@@ -3,7 +3,6 @@
  * attempt and a bounded number of retries (exponential backoff). Delivery runs in the background: the controller
  * never waits for it and the data plane never sees it; what cannot be delivered is logged and dropped.
  */
-import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { WebhookConfig } from '../config/schema.js';
 
@@ -46,6 +45,8 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     const token = webhook.tokenEnv === undefined ? undefined : env[webhook.tokenEnv];
     if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
     const body = JSON.stringify(event);
+    // undici's request API loads only when a webhook is sent (a lone gateway carries only its Pool).
+    const { request } = await import('undici');
     let lastError = '';
     for (let attempt = 0; attempt <= webhook.retries; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, backoffMs * 2 ** (attempt - 1)).unref());

@@ -100,8 +100,9 @@ export function createMemoryDiffStore(opts: MemoryDiffStoreOptions = {}): DiffSt
       for (const [p, n] of d.acceptedPaths) addPath(entry.summary.acceptedByPath, p, n, maxPaths);
       const folded = foldPervasive(rec, countPatterns(entry, rec));
       const buckets = sampleBuckets(folded.record);
+      // Offered as a sample: its quota counts even when pervasive findings fold it down to nothing worth keeping.
+      if (options.sample !== false && sampleBuckets(rec).length > 0) gate.kept(rec);
       if (buckets.length === 0 || options.sample === false) return;
-      gate.kept(rec);
       const kept = storable(folded.record);
       const id = randomUUID();
       const extra = { patterns: folded.patterns, ...(folded.pervasive.length > 0 ? { pervasive: folded.pervasive } : {}) };

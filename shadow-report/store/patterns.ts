@@ -53,17 +53,39 @@ function isIdSegment(segment: string): boolean {
   return HAS_PLACEHOLDER.test(decoded) || EMAIL.test(decoded) || looksGenerated(decoded);
 }
 
+/**
+ * A small memo: every comparison of a busy route asks for the same few endpoints and pattern ids, each a regex pass
+ * or a sha256. Cleared when full, so a stream of distinct paths costs what it did without it.
+ */
+function memo(limit: number): (key: string, make: () => string) => string {
+  const cache = new Map<string, string>();
+  return (key, make) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      if (cache.size >= limit) cache.clear();
+      value = make();
+      cache.set(key, value);
+    }
+    return value;
+  };
+}
+const endpoints = memo(1_000);
+const patternIds = memo(10_000);
+
 /** endpointOf names the endpoint of a request: `PUT /api/approve`, `GET /api/users/{id}` (query dropped, ids folded). */
 export function endpointOf(request: Pick<SampleRequest, 'method' | 'path'> | undefined): string {
   if (request === undefined) return ANY_ENDPOINT;
   const path = request.path.split('?', 1)[0] ?? '';
-  const folded = path.split('/').map((segment) => (segment !== '' && isIdSegment(segment) ? '{id}' : segment)).join('/');
-  return `${request.method.toUpperCase()} ${folded === '' ? '/' : folded}`;
+  return endpoints(`${request.method} ${path}`, () => {
+    const folded = path.split('/').map((segment) => (segment !== '' && isIdSegment(segment) ? '{id}' : segment)).join('/');
+    return `${request.method.toUpperCase()} ${folded === '' ? '/' : folded}`;
+  });
 }
 
 /** patternId is the stable id of a pattern: the first 16 hex digits of sha256(verdict|class|path|endpoint). */
 export function patternId(verdict: string, cls: string, path: string, endpoint: string): string {
-  return createHash('sha256').update(`${verdict}|${cls}|${path}|${endpoint}`).digest('hex').slice(0, 16);
+  const key = `${verdict}|${cls}|${path}|${endpoint}`;
+  return patternIds(key, () => createHash('sha256').update(key).digest('hex').slice(0, 16));
 }
 
 /** findingPattern folds one judged finding of a request to its pattern key; undefined for ignored findings. */

@@ -290,10 +290,11 @@ export function createRedisDiffStore(opts: RedisDiffStoreOptions): RedisDiffStor
         const original = folded.pervasive.length === 0 ? buckets : sampleBuckets(rec);
         if (original.length === 0) { stats.recorded++; return; }
         const sample = options.sample !== false;
+        // Offered as a sample: its quota counts even when pervasive findings fold it down to nothing worth keeping.
+        if (sample) gate.kept(rec);
         const id = randomUUID();
         const s = redis.pipeline();
         if (buckets.length > 0 && sample) {
-          gate.kept(rec);
           const kept = storable(folded.record);
           const extra = { patterns: folded.patterns, ...(folded.pervasive.length > 0 ? { pervasive: folded.pervasive } : {}) };
           s.sadd(k.buckets(rec.route), ...buckets);
