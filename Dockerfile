@@ -22,7 +22,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# figway's state (the weights it writes) lives in /var/lib/figway, owned by the unprivileged user, so a named volume
+# mounted there (docker-compose.yml) starts as a copy of it: writable, whatever the host's user ids.
+RUN mkdir -p /var/lib/figway && chown node:node /var/lib/figway
+COPY --chown=node:node deploy/weights.yaml /var/lib/figway/weights.yaml
 # The official image ships an unprivileged `node` user; nothing here needs root.
 USER node
-EXPOSE 8080 9090
+EXPOSE 8080 8081 9090
 CMD ["node", "dist/proxy/cli.js", "start", "-c", "/etc/figway/figway.yaml"]

@@ -28,6 +28,8 @@ export interface PestoUnderTest {
 /** PestoImplementation starts an implementation against a Redis URL. */
 export interface PestoImplementation {
   side: SideName;
+  /** How the run is named in the test output (default the side), e.g. "legacy through figway at weight 0". */
+  label?: string;
   start(redisUrl: string): Promise<PestoUnderTest>;
 }
 
@@ -456,7 +458,7 @@ export function outcomesDiffer(a: Outcome, b: Outcome): boolean {
 
 /** runPestoContractSuite registers the suite for one implementation with its own Redis. */
 export function runPestoContractSuite(implementation: PestoImplementation): void {
-  describe(`Pesto contract (${implementation.side})`, () => {
+  describe(`Pesto contract (${implementation.label ?? implementation.side})`, () => {
     let server: TestRedis;
     let redis: Redis;
     let urls: PestoUnderTest;

@@ -40,6 +40,14 @@ describe('pestoRoutes', () => {
       if (change.accept.length === 0) assert.ok('why' in change && change.why.length > 0, `${id} says why it is not accepted`);
     }
   });
+  it('takes every method on auth (legacy answers 405 itself), and binds each route to its own entrypoint on request', () => {
+    const [registration, auth] = pestoRoutes();
+    assert.equal(auth?.match.methods, undefined);
+    assert.equal(registration?.match.pathPrefix, '/api');
+    const [ownRegistration, ownAuth] = pestoRoutes({ entrypoints: true });
+    assert.deepEqual(ownRegistration?.match, { pathPrefix: '/', entrypoints: ['registration'] });
+    assert.deepEqual(ownAuth?.match, { pathPrefix: '/', entrypoints: ['auth'] });
+  });
   it('mirrors only into shadow deployments: dual by default, isolated on request', () => {
     for (const route of pestoRoutes({ mirror: {} })) assert.equal(route.mirror?.sideEffects, 'dual');
     for (const route of pestoRoutes({ mirror: { sideEffects: 'isolated' } })) assert.equal(route.mirror?.sideEffects, 'isolated');

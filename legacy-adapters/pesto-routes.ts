@@ -44,15 +44,24 @@ export interface PestoRoutesOptions {
   override?: boolean;
   /** Share of live (unmirrored) requests whose Redis writes are shape-checked. Default 0. */
   liveSampleRate?: number;
+  /**
+   * Give each service a listener of its own, as in production: the route `auth` takes every request of the
+   * entrypoint named `auth`, `registration` every request of `registration` (its /healthz included), so clients
+   * see each service at its own address exactly as they did. Default: one listener, registration under /api.
+   */
+  entrypoints?: boolean;
 }
+
+/** PESTO_ENTRYPOINTS name the listeners of the services when each has its own (PestoRoutesOptions.entrypoints). */
+export const PESTO_ENTRYPOINTS = { auth: 'auth', registration: 'registration' } as const;
 
 function complete(route: unknown): RouteConfig {
   return Value.Default(RouteSchema, route) as RouteConfig;
 }
 
 /**
- * pestoRoutes returns `[registration, auth]`, in that order: routes are tried first match wins, and auth's
- * prefix `/` would otherwise swallow `/api/*`.
+ * pestoRoutes returns `[registration, auth]`, in that order: routes are tried first match wins, and on a shared
+ * listener auth's prefix `/` would otherwise swallow `/api/*`.
  */
 export function pestoRoutes(options: PestoRoutesOptions = {}): RouteConfig[] {
   const names = { ...PESTO_UPSTREAM_NAMES, ...options.upstreams };
@@ -69,7 +78,7 @@ export function pestoRoutes(options: PestoRoutesOptions = {}): RouteConfig[] {
   ];
   const registration = complete({
     name: 'registration',
-    match: { pathPrefix: '/api' },
+    match: options.entrypoints === true ? { pathPrefix: '/', entrypoints: [PESTO_ENTRYPOINTS.registration] } : { pathPrefix: '/api' },
     legacy: names.legacyRegistration,
     new: names.newRegistration,
     // The landing form has no token yet: keep each browser on one side by its address.
@@ -94,8 +103,9 @@ export function pestoRoutes(options: PestoRoutesOptions = {}): RouteConfig[] {
   ];
   const auth = complete({
     name: 'auth',
-    // Traefik's forward-auth always sends GET.
-    match: { pathPrefix: '/', methods: ['GET'] },
+    // Any method: Traefik's forward-auth sends GET, but a client that sends something else must get what the legacy
+    // service answers (Go's 405 to POST), not a gateway 404.
+    match: options.entrypoints === true ? { pathPrefix: '/', entrypoints: [PESTO_ENTRYPOINTS.auth] } : { pathPrefix: '/' },
     legacy: names.legacyAuth,
     new: names.newAuth,
     sticky: { header: 'X-Pesto-Token' },

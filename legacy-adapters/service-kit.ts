@@ -3,6 +3,7 @@
  * lifetime is tied to the app (closing the app quits Redis), so each factory stays about its routes.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { Redis } from 'ioredis';
 
 /** DEFAULT_LOG_LEVEL is `warn`: the services are noisy at info under load and we want errors, not traffic. */
@@ -14,12 +15,15 @@ export interface ServiceBaseOptions {
   redisUrl: string;
   /** pino level; default `LOG_LEVEL` env, else `warn`. */
   logLevel?: string;
+  /** Where log lines go; default stdout (the demo writes each service's log to a file). */
+  logStream?: DestinationStream;
 }
 
 /** createServiceApp builds a fastify instance whose logger never prints a token or credential header. */
-export function createServiceApp(options: { logLevel?: string | undefined; caseSensitive?: boolean; ignoreTrailingSlash?: boolean }): FastifyInstance {
+export function createServiceApp(options: { logLevel?: string | undefined; logStream?: DestinationStream | undefined; caseSensitive?: boolean; ignoreTrailingSlash?: boolean }): FastifyInstance {
   return Fastify({
     logger: {
+      ...(options.logStream === undefined ? {} : { stream: options.logStream }),
       level: options.logLevel ?? process.env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL,
       // Tokens are credentials: the header and any body field named token are masked before anything is written.
       redact: ['req.headers["x-pesto-token"]', 'req.headers.authorization', 'token', 'body.token'],

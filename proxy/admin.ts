@@ -4,7 +4,7 @@
  * and whatever admin modules (the shadow report, the dashboard) register.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ConfigError, formatConfigIssue } from './errors.js';
+import { ConfigError, formatConfigIssue, rawErrorResponse } from './errors.js';
 import type { ConfigManager } from './config/manager.js';
 import type { AdminToken } from './config/load.js';
 import { AcceptedDifferenceSchema, DEFAULTS } from './config/schema.js';
@@ -62,7 +62,21 @@ export const WHOLE_NUMBER = { type: 'string', pattern: '^[0-9]{1,15}$' } as cons
 export async function createAdminServer(options: AdminOptions): Promise<AdminServer> {
   // Unknown body fields are rejected, as in the config files (fastify's default would silently strip them), and
   // values are never coerced ({"weight":"5"} is a bad request, not 5): query numbers are patterns, parsed by hand.
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
+  const app = Fastify({
+    logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    // Requests the parser refuses (oversized headers, bad syntax, too slow) get figway's JSON error format too.
+    clientErrorHandler: (error: Error & { code?: string }, socket) => {
+      if (error.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const code = error.code === 'HPE_HEADER_OVERFLOW' ? 'ADMIN_HEADERS_TOO_LARGE'
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'ADMIN_REQUEST_TIMEOUT' : 'ADMIN_BAD_REQUEST';
+      socket.end(rawErrorResponse(code));
+    },
+    // The admin listener is loopback by default, but compose opens it to Prometheus: bound a request's arrival.
+    requestTimeout: DEFAULTS.clientRequestTimeoutMs,
+  });
   const tokens = options.tokens ?? (options.token === undefined ? [] : [{ name: 'admin', token: options.token }]);
   const auth = registerAdminAuth(app, {
     tokens,

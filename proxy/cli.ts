@@ -27,8 +27,8 @@ Usage:
   figway weights set <route> <percent> [-c figway.yaml]
                                                 write one route's weight (atomic, comments kept); a running figway reloads it
   figway weights show [-c figway.yaml]          print the weights in force
-  figway traffic --url <gateway url> [--requests N] [--seconds S] [--clients N] [--concurrency N]
-                                                send bounded, realistic Pesto traffic through a gateway
+  figway traffic [--url <gateway> | --auth-url <url> --registration-url <url>] [--requests N] [--seconds S] ...
+                                                send bounded, realistic Pesto traffic, paced over --seconds
   figway status                                 a running figway: weights, ramps and why, last minute of traffic per side
   figway weight <route> <percent>               set a weight through a running figway (one audit entry)
   figway ramp <route> start|pause|resume|promote|abort
@@ -92,18 +92,24 @@ Options:
 
 const TRAFFIC: CommandLine = {
   name: 'figway traffic',
-  usage: `Usage: figway traffic [--url <gateway>] [--requests N] [--seconds S] [--clients N] [--concurrency N] [--seed N]
+  usage: `Usage: figway traffic [--url <gateway> | --auth-url <url> --registration-url <url>] [--requests N] [--seconds S]
+                      [--clients N] [--concurrency N] [--seed N] [--burst]
 
 Send bounded, realistic Pesto traffic (sign-ups, approvals, revokes, trials, forward-auth checks) to loopback
-addresses only, and print a summary by kind and status.
+addresses only, spread over --seconds, and print a summary by kind and status. Every request carries an
+X-Forwarded-For address out of --clients, as a front proxy would: a figway that trusts 127.0.0.1 (trustedProxies)
+sees that many clients, so client-address stickiness splits them between the sides.
 
 Options:
-  --url <url>           gateway base URL (default: $FIGWAY_URL, then http://127.0.0.1:8080)
-  --requests N          stop after N requests (default 2000)
-  --seconds S           stop after S seconds (default 60)
-  --clients N           distinct client addresses (default 50)
-  --concurrency N       requests in flight (default 8)
-  --seed N              random seed, for a replayable mix (default 1)
+  --url <url>               one address for both services (default: $FIGWAY_URL, then http://127.0.0.1:8080)
+  --auth-url <url>          auth's address (the demo: http://127.0.0.1:8080)
+  --registration-url <url>  registration's address (the demo: http://127.0.0.1:8081)
+  --requests N              send N requests (default 2000)
+  --seconds S               over S seconds, evenly paced; also the time limit (default 60)
+  --burst                   do not pace: as fast as --concurrency allows, still stopping at --seconds
+  --clients N               distinct client addresses (default 50)
+  --concurrency N           requests in flight at most (default 8)
+  --seed N                  random seed, for a replayable mix (default 1)
 `,
 };
 
@@ -129,7 +135,10 @@ async function start(args: string[]): Promise<number> {
   } catch (error) {
     return printConfigError(error);
   }
-  if (!cluster.isWorker) process.stdout.write(`figway listening: gateway ${running.gatewayUrl}, admin ${running.adminUrl ?? 'disabled'}\n`);
+  if (!cluster.isWorker) {
+    const entrypoints = Object.entries(running.entrypointUrls).map(([name, url]) => `${name} ${url}`).join(', ');
+    process.stdout.write(`figway listening: ${entrypoints}, admin ${running.adminUrl ?? 'disabled'}\n`);
+  }
   return new Promise((resolveExit) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -253,7 +262,10 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
 async function traffic(args: string[]): Promise<number> {
   const parsed = parseCommandLine(TRAFFIC, {
     args,
-    options: { url: { type: 'string' }, requests: { type: 'string' }, seconds: { type: 'string' }, clients: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' } },
+    options: {
+      url: { type: 'string' }, 'auth-url': { type: 'string' }, 'registration-url': { type: 'string' }, requests: { type: 'string' },
+      seconds: { type: 'string' }, clients: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, burst: { type: 'boolean', default: false },
+    },
   });
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
@@ -271,9 +283,11 @@ async function traffic(args: string[]): Promise<number> {
   }
   const { requests, seconds, clients, seed, concurrency } = numbers as Record<keyof typeof numbers, number>;
   const url = values.url ?? process.env.FIGWAY_URL ?? 'http://127.0.0.1:8080';
+  const authUrl = values['auth-url'] ?? url;
+  const registrationUrl = values['registration-url'] ?? url;
   const { runPestoTraffic } = await import('../scripts/pesto-traffic.js');
   try {
-    const summary = await runPestoTraffic({ baseUrl: url, maxRequests: requests, maxDurationMs: seconds * 1000, clients, seed, concurrency });
+    const summary = await runPestoTraffic({ authUrl, registrationUrl, maxRequests: requests, maxDurationMs: seconds * 1000, clients, seed, concurrency, pace: !values.burst });
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   } catch (error) {

@@ -39,6 +39,8 @@ export const ADMIN_ERRORS = {
   ADMIN_BUSY: { status: 503, message: 'Too many dashboards have the event stream open; retry later.' },
   ADMIN_BAD_ACCEPT: { status: 400, message: 'The accepted-difference edit was rejected; nothing was written.' },
   ADMIN_BAD_REQUEST: { status: 400, message: 'The request does not match the API schema; nothing was changed.' },
+  ADMIN_HEADERS_TOO_LARGE: { status: 431, message: 'Request header fields are too large.' },
+  ADMIN_REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },
   ADMIN_RAMP_CONFLICT: { status: 409, message: 'The ramp action is not allowed in the ramp\'s state; nothing was changed.' },
   ADMIN_RAMP_UNAVAILABLE: { status: 503, message: 'The ramp cannot act now (the shared Redis is unreachable); nothing was changed.' },
 } as const satisfies Record<string, ErrorSpec>;
@@ -64,6 +66,8 @@ export const CONFIG_ERROR_CODES = {
   CONFIG_WEIGHTS_ROUTE_DROPPED: 'The weights file no longer names a route that had a weight; write the route with 0 to mean 0.',
   CONFIG_WEIGHTS_TRUNCATED: 'The weights file ends mid-line with a number that is a cut-off prefix of the weight in force.',
   CONFIG_WEIGHTS_RAMP_STATE_DROPPED: 'The weights file lost the state of a ramp in progress; end a ramp with figway ramp <route> abort.',
+  CONFIG_UNKNOWN_ENTRYPOINT: 'A route binds to an entrypoint that is not a listener (or an entrypoint is named gateway).',
+  CONFIG_NO_LISTENER: 'The gateway listener is disabled and no entrypoint is declared.',
   CONFIG_LISTEN_FAILED: 'A listener cannot bind its address (port in use, no permission, address not on this machine).',
 } as const;
 
@@ -77,6 +81,19 @@ export function errorBody(code: ProxyErrorCode | AdminErrorCode, requestId?: str
   return JSON.stringify({
     error: { code, message: detail ?? spec.message, ...(requestId === undefined ? {} : { requestId }) },
   });
+}
+
+/** REASONS are the reason phrases of the statuses figway writes on a raw socket (no response object exists then). */
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/**
+ * rawErrorResponse is a whole HTTP/1.1 error answer in figway's JSON format, closing the connection: for errors
+ * found before a request exists (the parser refused it), when only the socket is left to write to.
+ */
+export function rawErrorResponse(code: ProxyErrorCode | AdminErrorCode): string {
+  const body = errorBody(code);
+  const status = statusOf(code);
+  return `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /** statusOf returns the HTTP status of a data-plane or admin error code. */

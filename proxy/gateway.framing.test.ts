@@ -216,3 +216,10 @@ test('a malformed request pipelined behind an answer already on the wire cuts th
   assert.deepEqual(answer.statuses.filter((status) => status !== 200), [], answer.text);
   await settled();
 });
+
+test('a client that half-closes after its request still gets the answer (RFC 9112 §9.6)', async () => {
+  const answer = await rawExchange(port, `GET /half HTTP/1.1\r\n${H}\r\n`, { halfClose: true });
+  assert.ok(answer.closed);
+  assert.deepEqual(answer.statuses, [200], answer.text);
+  await settled();
+});

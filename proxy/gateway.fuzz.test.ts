@@ -71,8 +71,8 @@ test(`${RUNS} mutated requests: the upstream only parses well-framed requests, a
   let refused = 0;
   const property = fc.asyncProperty(fc.constantFrom(...BASES), fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.boolean(), async (base, mutations, halfClose) => {
     const bytes = mutate(base, mutations);
-    // A request a mutation left incomplete waits for more bytes: half-closing ends it at once (Node then aborts
-    // what it parsed), otherwise figway's header or body timeout ends it.
+    // A request a mutation left incomplete waits for more bytes: half-closing ends it at once (figway answers what
+    // was complete, then closes), otherwise figway's header or body timeout ends it.
     const answer = await rawExchange(port, bytes, { halfClose, waitMs: 2_000 });
     for (let i = 0; i < 200 && figway.gateway.inFlight > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     const errors = upstream.parseErrors.splice(0);

@@ -14,6 +14,11 @@ import { startTestFigway, TEST_ADMIN_TOKEN, type TestFigway } from '../testing/f
 import { listenTestServer, streamBytes, type TestServer } from '../testing/http-servers.js';
 
 const LIMITS = { headersMs: 300, requestMs: 1_500, bodyIdleMs: 300, responseStallMs: 300, keepAliveMs: 400 };
+/**
+ * PATIENT are the limits of the instance that must not cut: long enough that a busy machine never makes the client
+ * itself pause that long, with the upstream's own pauses (pauseMs) well beyond them.
+ */
+const PATIENT = { limits: { ...LIMITS, bodyIdleMs: 1_000, responseStallMs: 1_000, requestMs: 0 }, pauseMs: 2_500 };
 const BIG = 24 * 1024 * 1024;
 
 let upstream: TestServer;
@@ -32,7 +37,7 @@ before(async () => {
     }
     if (req.url === '/slow-answer') {
       req.resume();
-      setTimeout(() => res.end('late but fine'), 3 * LIMITS.bodyIdleMs);
+      setTimeout(() => res.end('late but fine'), PATIENT.pauseMs);
       return;
     }
     if (req.url === '/slow-reader') {
@@ -43,7 +48,7 @@ before(async () => {
         req.on('data', (chunk: Buffer) => { bytes += chunk.length; });
         req.on('end', () => res.end(String(bytes)));
         req.resume();
-      }, 3 * LIMITS.bodyIdleMs);
+      }, PATIENT.pauseMs);
       return;
     }
     let bytes = 0;
@@ -164,7 +169,7 @@ test('an idle keep-alive connection is closed after keepAliveMs', async () => {
 test('slowness that is not the client\'s is not cut: a slow upstream answer, an upstream slow to take a body', async () => {
   // requestMs bounds the whole upload whoever is slow; this instance has none, so only the idle and stall limits act.
   const patient = await startTestFigway({
-    clientTimeouts: { ...LIMITS, requestMs: 0 },
+    clientTimeouts: PATIENT.limits,
     upstreams: { legacy: { url: upstream.url }, new: { url: upstream.url } },
     routes: [{ name: 'all', legacy: 'legacy', new: 'new', match: { pathPrefix: '/' }, maxBodyBytes: 32 * 1024 * 1024 }],
   }, {});
@@ -176,11 +181,13 @@ test('slowness that is not the client\'s is not cut: a slow upstream answer, an 
 });
 
 async function notTheClients(gatewayUrl: string): Promise<void> {
-  const slowAnswer = await request(`${gatewayUrl}/slow-answer`, { method: 'POST', body: 'complete body' });
+  const body = Buffer.alloc(16 * 1024 * 1024, 97);
+  const [slowAnswer, slowReader] = await Promise.all([
+    request(`${gatewayUrl}/slow-answer`, { method: 'POST', body: 'complete body' }),
+    request(`${gatewayUrl}/slow-reader`, { method: 'POST', body }),
+  ]);
   assert.equal(slowAnswer.statusCode, 200);
   assert.equal(await slowAnswer.body.text(), 'late but fine');
-  const body = Buffer.alloc(16 * 1024 * 1024, 97);
-  const slowReader = await request(`${gatewayUrl}/slow-reader`, { method: 'POST', body });
   assert.equal(slowReader.statusCode, 200);
   assert.equal(await slowReader.body.text(), String(body.length));
   // A client that reads a big answer at its own pace gets all of it.

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import { errorBody, PROXY_ERRORS, type ProxyErrorCode } from './errors.js';
+import { errorBody, PROXY_ERRORS, rawErrorResponse, type ProxyErrorCode } from './errors.js';
 import { normalisePath, splitTarget } from './forward/path.js';
 import { clientAddressOf, clientResponseHeaders, isTrusted, upstreamRequestHeaders } from './forward/headers.js';
 import { hostWithoutPort } from './routing/match.js';
@@ -76,11 +76,16 @@ export interface GatewayOptions {
   plugins?: GatewayPlugin[];
   /** Limits on slow and idle clients; default the schema's defaults. */
   clientTimeouts?: ClientTimeouts;
+  /** Names of the data-plane listeners (entrypoints) to build, one server each. Default ['gateway']. */
+  entrypoints?: readonly string[];
 }
 
 /** Gateway is the running data plane. */
 export interface Gateway {
+  /** server is the first data-plane listener: `gateway`, or the first entrypoint when that one is disabled. */
   server: Server;
+  /** servers are all data-plane listeners by entrypoint name. */
+  servers: ReadonlyMap<string, Server>;
   /** inFlight is the number of requests being served. */
   readonly inFlight: number;
   /** drain stops accepting connections and waits up to graceMs for in-flight requests, then closes what is left. */
@@ -444,7 +449,7 @@ class GatewayCore {
     this.clientTimeouts = options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS;
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  handle(req: IncomingMessage, res: ServerResponse, entrypoint: string): void {
     if ((req.socket as ClientSocket)[CLOSING] === true) {
       // Parsed behind a request figway refused and closed: never forward it, never answer it.
       this.metrics.rejected('PROXY_REQUEST_AFTER_CLOSE');
@@ -486,7 +491,7 @@ class GatewayCore {
     const host = hostWithoutPort(req.headers.host);
     let route: CompiledRoute | undefined;
     for (const candidate of snapshot.routes) {
-      if (candidate.matches(method, path, host)) { route = candidate; break; }
+      if (candidate.matches(method, path, host, entrypoint)) { route = candidate; break; }
     }
     const requestId = requestIdOf(req);
     if (route === undefined) return rejectRequest(res, 'PROXY_NO_ROUTE', requestId, this.metrics);
@@ -630,10 +635,7 @@ class GatewayCore {
 }
 
 function writeRawError(socket: Socket, code: ProxyErrorCode): void {
-  const body = errorBody(code);
-  const status = PROXY_ERRORS[code].status;
-  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(rawErrorResponse(code));
 }
 
 /** DEFAULT_CLIENT_TIMEOUTS are the schema's defaults, for gateways built without a configuration. */
@@ -645,9 +647,8 @@ const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = {
   keepAliveMs: DEFAULTS.clientKeepAliveMs,
 };
 
-/** createGateway builds the data-plane server (not yet listening). */
-export function createGateway(options: GatewayOptions): Gateway {
-  const core = new GatewayCore(options);
+/** createListener builds one data-plane server whose requests carry its entrypoint name. */
+function createListener(core: GatewayCore, options: GatewayOptions, entrypoint: string): Server {
   const limits = core.clientTimeouts;
   // The head is part of the request: Node refuses a header limit above the request limit.
   const headersTimeout = limits.requestMs === 0 ? limits.headersMs : Math.min(limits.headersMs, limits.requestMs);
@@ -659,7 +660,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     keepAliveTimeout: limits.keepAliveMs,
     // Node checks these limits on a timer (30 s by default); check often enough that they mean what they say.
     connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(headersTimeout / 4))),
-  }, (req, res) => core.handle(req, res));
+  }, (req, res) => core.handle(req, res, entrypoint));
+  // A client may close its sending side once its request is out (RFC 9112 §9.6); by default Node then aborts the
+  // request unanswered, where the services behind figway (and nginx) answer it. Answer, then close. (Node's own
+  // switch for this, a public field it has long had; without it figway would only lose that courtesy.)
+  (server as Server & { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -690,13 +695,24 @@ export function createGateway(options: GatewayOptions): Gateway {
     if ((req.socket as ClientSocket)[CLOSING] === true) return;
     rejectRequest(res, 'PROXY_EXPECTATION_FAILED', undefined, options.metrics, true);
   });
+  return server;
+}
+
+/** createGateway builds the data-plane servers, one per entrypoint (not yet listening). */
+export function createGateway(options: GatewayOptions): Gateway {
+  const core = new GatewayCore(options);
+  const servers = new Map<string, Server>();
+  for (const name of options.entrypoints ?? ['gateway']) servers.set(name, createListener(core, options, name));
+  const server = servers.values().next().value as Server;
+  const all = [...servers.values()];
   return {
     server,
+    servers,
     get inFlight() { return core.inFlight; },
     async drain(graceMs) {
       core.draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      const closed = Promise.all(all.map((one) => new Promise<void>((resolve) => one.close(() => resolve()))));
+      for (const one of all) one.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
       const drained = await Promise.race([
         core.waitIdle().then(() => true),
@@ -704,7 +720,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ]);
       clearTimeout(timer);
       const abandoned = core.inFlight;
-      server.closeAllConnections();
+      for (const one of all) one.closeAllConnections();
       await closed;
       return { drained, abandoned };
     },

@@ -66,7 +66,10 @@ export interface ExtensionContext {
 
 /** RunningFigway is a started instance. */
 export interface RunningFigway {
+  /** gatewayUrl is the first data-plane listener's URL (`gateway`, or the first entrypoint when it is disabled). */
   gatewayUrl: string;
+  /** entrypointUrls are every data-plane listener's URL by entrypoint name. */
+  entrypointUrls: Readonly<Record<string, string>>;
   adminUrl: string | undefined;
   manager: ConfigManager;
   gateway: Gateway;
@@ -120,6 +123,14 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
       adminTokens = tokens as AdminToken[];
     }
 
+    // Data-plane listeners by entrypoint name: `gateway` (unless disabled), then the named ones, in file order.
+    const listeners = new Map<string, { host: string; port: number; field: string }>();
+    if (config.listeners.gateway.enabled) {
+      listeners.set('gateway', { host: config.listeners.gateway.host, port: options.gatewayPort ?? config.listeners.gateway.port, field: 'listeners.gateway.port' });
+    }
+    for (const [name, entrypoint] of Object.entries(config.listeners.entrypoints)) {
+      listeners.set(name, { host: entrypoint.host, port: entrypoint.port, field: `listeners.entrypoints.${name}.port` });
+    }
     const gateway = createGateway({
       snapshot: manager.snapshot,
       metrics,
@@ -127,22 +138,26 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
       accessLog: config.log.access,
       maxHeaderBytes: config.maxHeaderBytes,
       clientTimeouts: config.clientTimeouts,
+      entrypoints: [...listeners.keys()],
       plugins: extensions.flatMap((extension) => (extension.plugin === undefined ? [] : [extension.plugin])),
     });
-    const gatewayListener = { host: config.listeners.gateway.host, port: options.gatewayPort ?? config.listeners.gateway.port };
-    let gatewayUrl = `http://${urlHost(gatewayListener.host)}:${gatewayListener.port}`;
-    if (role !== 'primary') {
-      undo.push(() => closeServer(gateway.server));
+    const entrypointUrls: Record<string, string> = {};
+    for (const [name, listener] of listeners) {
+      entrypointUrls[name] = `http://${urlHost(listener.host)}:${listener.port}`;
+      if (role === 'primary') continue;
+      const server = gateway.servers.get(name)!;
+      undo.push(() => closeServer(server));
       await listenOrExplain(() => new Promise<void>((resolve, reject) => {
-        gateway.server.once('error', reject);
-        gateway.server.listen(gatewayListener.port, gatewayListener.host, () => {
-          gateway.server.off('error', reject);
+        server.once('error', reject);
+        server.listen(listener.port, listener.host, () => {
+          server.off('error', reject);
           resolve();
         });
-      }), manager.configPath, 'listeners.gateway.port', gatewayListener);
-      const gatewayAddress = gateway.server.address() as AddressInfo;
-      gatewayUrl = `http://${urlHost(gatewayAddress.address)}:${gatewayAddress.port}`;
+      }), manager.configPath, listener.field, listener);
+      const address = server.address() as AddressInfo;
+      entrypointUrls[name] = `http://${urlHost(address.address)}:${address.port}`;
     }
+    const gatewayUrl = Object.values(entrypointUrls)[0]!;
 
     let stopping = false;
     let admin: FastifyInstance | undefined;
@@ -166,10 +181,11 @@ export async function startFigway(options: StartOptions): Promise<RunningFigway>
       adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
     }
     if (options.watch !== false) manager.watch();
-    logger.info({ gateway: gatewayUrl, admin: adminUrl ?? 'disabled', routes: manager.snapshot().routes.map((r) => `${r.name}=${r.weight}%`) }, 'figway started');
+    logger.info({ entrypoints: entrypointUrls, admin: adminUrl ?? 'disabled', routes: manager.snapshot().routes.map((r) => `${r.name}=${r.weight}%`) }, 'figway started');
 
     return {
       gatewayUrl,
+      entrypointUrls,
       adminUrl,
       manager,
       gateway,

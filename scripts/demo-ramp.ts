@@ -34,8 +34,16 @@ function line(started: number, entry: AuditEntry): string {
   return `  +${seconds}s  ${(entry.route ?? '').padEnd(12)} ${kind.padEnd(14)} ${String(from ?? '?').padStart(3)}% → ${String(to?.weight ?? '?').padStart(3)}%  ${entry.why ?? ''}\n`;
 }
 
+/** RampDemoTarget is what the ramp demo drives: figway, its admin token and each service's address through it. */
+export interface RampDemoTarget {
+  figway: RunningFigway;
+  adminToken: string;
+  urls: { auth: string; registration: string };
+}
+
 /** runRampDemo starts the ramps and returns once both have ended (or after `limitMs`). */
-export async function runRampDemo(figway: RunningFigway, token: string, out: { write(text: string): unknown }, limitMs = 120_000): Promise<RampStatus[]> {
+export async function runRampDemo(demo: RampDemoTarget, out: { write(text: string): unknown }, limitMs = 120_000): Promise<RampStatus[]> {
+  const { figway, adminToken: token } = demo;
   const started = Date.now();
   const onAudit = (entry: AuditEntry): void => { if (entry.action.startsWith('ramp.')) out.write(line(started, entry)); };
   figway.events.on('audit', onAudit);
@@ -44,7 +52,7 @@ export async function runRampDemo(figway: RunningFigway, token: string, out: { w
   try {
     for (const route of ROUTES) await admin(figway, token, 'POST', `/api/routes/${route}/ramp/start`);
     for (let batch = 0; Date.now() - started < limitMs; batch++) {
-      await runPestoTraffic({ baseUrl: figway.gatewayUrl, maxRequests: 20, maxDurationMs: 10_000, clients: 40, seed: 1000 + batch, concurrency: 2 });
+      await runPestoTraffic({ authUrl: demo.urls.auth, registrationUrl: demo.urls.registration, maxRequests: 20, maxDurationMs: 10_000, clients: 40, seed: 1000 + batch, concurrency: 2 });
       // Paced, as a real client population would be: the shadows keep up and coverage stays high.
       await new Promise((resolve) => setTimeout(resolve, 250));
       statuses = ((await admin(figway, token, 'GET', '/api/ramps')) as { ramps: RampStatus[] }).ramps;

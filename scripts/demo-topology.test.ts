@@ -8,16 +8,18 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { parse } from 'yaml';
-import { FigwayConfigSchema, UpstreamSchema, WeightsSchema, type FigwayConfig } from '../proxy/config/schema.js';
+import { EntrypointSchema, FigwayConfigSchema, UpstreamSchema, WeightsSchema, type FigwayConfig } from '../proxy/config/schema.js';
 import { parseConfigText, parseWeightsText } from '../proxy/config/load.js';
-import { pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
+import { PESTO_ENTRYPOINTS, pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
 import {
-  COMPOSE_FILES, COMPOSE_PESTO_URLS, COORDINATION_REDIS_URL, DEMO_ROUTE_OPTIONS, ENV, FIGWAY, FIGWAY_REPLICA, GRAFANA, MAIL_SINK, PESTO_SERVICES, PROMETHEUS, REDIS, type DemoService,
+  COMPOSE_FILES, COMPOSE_PESTO_URLS, COORDINATION_REDIS_URL, DEMO_ROUTE_OPTIONS, ENV, FIGWAY, FIGWAY_REPLICA, GRAFANA, MAIL_SINK, PESTO_SERVICES, PESTO_SHADOWS,
+  PROMETHEUS, REDIS, REDIS_SHADOW, publishedPort, type DemoService,
 } from './demo-topology.js';
 
 // dist/scripts/x.test.js → repository root.
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const readYaml = (path: string): unknown => parse(readFileSync(`${ROOT}${path}`, 'utf8'));
+// Merge keys (`<<: *anchor`) as Docker Compose reads them.
+const readYaml = (path: string): unknown => parse(readFileSync(`${ROOT}${path}`, 'utf8'), { merge: true });
 
 interface ComposeService {
   image?: string;
@@ -27,22 +29,23 @@ interface ComposeService {
   volumes?: string[];
   secrets?: string[];
 }
-const compose = readYaml('docker-compose.yml') as { services: Record<string, ComposeService>; secrets?: Record<string, { environment?: string }> };
+const compose = readYaml('docker-compose.yml') as { services: Record<string, ComposeService>; volumes?: Record<string, unknown>; secrets?: Record<string, { environment?: string }> };
 
 function figwayConfig(): FigwayConfig {
   const config = Value.Default(FigwayConfigSchema, readYaml(COMPOSE_FILES.figwayConfig)) as FigwayConfig;
   // TypeBox does not descend into Record values when filling defaults (the loader does the same).
   for (const upstream of Object.values(config.upstreams)) Value.Default(UpstreamSchema, upstream);
+  for (const entrypoint of Object.values(config.listeners.entrypoints)) Value.Default(EntrypointSchema, entrypoint);
   return config;
 }
 
 describe('docker-compose.yml agrees with demo-topology.ts', () => {
-  const nodeServices: DemoService[] = [...Object.values(PESTO_SERVICES), MAIL_SINK];
+  const nodeServices: DemoService[] = [...Object.values(PESTO_SERVICES), ...Object.values(PESTO_SHADOWS), MAIL_SINK];
 
-  it('has exactly the demo services', () => {
+  it('has exactly the demo services: production, shadow twins, their stores, figway and its observers', () => {
     assert.deepEqual(
       Object.keys(compose.services).sort(),
-      [REDIS.service, ...nodeServices.map((service) => service.service), FIGWAY.service, FIGWAY_REPLICA.service, PROMETHEUS.service, GRAFANA.service].sort(),
+      [REDIS.service, REDIS_SHADOW.service, ...nodeServices.map((service) => service.service), FIGWAY.service, FIGWAY_REPLICA.service, PROMETHEUS.service, GRAFANA.service].sort(),
     );
   });
   for (const service of nodeServices) {
@@ -50,25 +53,45 @@ describe('docker-compose.yml agrees with demo-topology.ts', () => {
       const entry = compose.services[service.service];
       assert.ok(entry);
       assert.deepEqual(entry.command, ['node', service.entry]);
-      assert.deepEqual(entry.ports, [`${service.port}:${service.port}`]);
+      assert.deepEqual(entry.ports, service.hostPortEnv === undefined ? undefined : [publishedPort(service.hostPortEnv, service.port, service.port)]);
       assert.deepEqual(entry.environment, service.env);
       assert.equal(entry.environment?.[ENV.port], String(service.port));
     });
   }
+  it('gives each shadow twin a store of its own on the shadow Redis, never the production one', () => {
+    const stores = Object.values(PESTO_SHADOWS).map((service) => compose.services[service.service]?.environment?.[ENV.redisUrl]);
+    assert.equal(new Set(stores).size, 4);
+    for (const store of stores) assert.match(String(store), new RegExp(`^redis://${REDIS_SHADOW.service}:`));
+  });
   it('points the new registration at the mail sink', () => {
     assert.equal(compose.services[PESTO_SERVICES.newRegistration.service]?.environment?.[ENV.mailerUrl], `http://${MAIL_SINK.service}:${MAIL_SINK.port}`);
   });
-  it('runs redis on its port', () => {
-    assert.deepEqual(compose.services[REDIS.service]?.ports, [`${REDIS.port}:${REDIS.port}`]);
+  it('runs redis on an overridable loopback port that does not collide with a local Redis', () => {
+    assert.deepEqual(compose.services[REDIS.service]?.ports, [publishedPort(REDIS.hostPortEnv, REDIS.hostPort, REDIS.port)]);
     assert.equal(compose.services[REDIS.service]?.image, REDIS.image);
+    assert.equal(compose.services[REDIS_SHADOW.service]?.ports, undefined);
   });
-  it('runs figway with its config mounted, both listeners published and the admin token from the environment', () => {
+  it('publishes only on 127.0.0.1, every host port overridable', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:\$\{[A-Z0-9_]+:-\d+\}:\d+$/, name);
+    }
+  });
+  it('runs figway with each service on its own entrypoint, its config read-only and its state in a volume it owns', () => {
     const figway = compose.services[FIGWAY.service];
     assert.ok(figway);
     assert.deepEqual(figway.command, ['node', FIGWAY.entry, 'start', '-c', FIGWAY.configFile]);
-    assert.deepEqual(figway.ports, [`${FIGWAY.gatewayPort}:${FIGWAY.gatewayPort}`, `${FIGWAY.adminPort}:${FIGWAY.adminPort}`]);
+    assert.deepEqual(figway.ports, [
+      ...Object.values(FIGWAY.entrypoints).map((entrypoint) => publishedPort(entrypoint.hostPortEnv, entrypoint.port, entrypoint.port)),
+      publishedPort(FIGWAY.adminHostPortEnv, FIGWAY.adminPort, FIGWAY.adminPort),
+    ]);
     assert.deepEqual(figway.environment, FIGWAY.env);
-    assert.deepEqual(figway.volumes, [`./deploy:${FIGWAY.configDir}`]);
+    assert.deepEqual(figway.volumes, [`./${COMPOSE_FILES.figwayConfig}:${FIGWAY.configFile}:ro`, `${FIGWAY.stateVolume}:${FIGWAY.stateDir}`]);
+    assert.ok(FIGWAY.stateVolume in (compose.volumes ?? {}));
+    // The image creates the state directory for its unprivileged user and seeds it with the first weights.
+    const dockerfile = readFileSync(`${ROOT}Dockerfile`, 'utf8');
+    assert.match(dockerfile, new RegExp(`mkdir -p ${FIGWAY.stateDir} && chown node:node ${FIGWAY.stateDir}`));
+    assert.match(dockerfile, new RegExp(`COPY --chown=node:node ${COMPOSE_FILES.weights} ${FIGWAY.stateDir}/weights.yaml`));
+    assert.ok(dockerfile.indexOf('USER node') > dockerfile.indexOf(`chown node:node ${FIGWAY.stateDir}`));
   });
   it('runs a second figway replica like the first, on its own host ports, coordinating through the shared Redis', () => {
     const first = compose.services[FIGWAY.service]!;
@@ -77,7 +100,10 @@ describe('docker-compose.yml agrees with demo-topology.ts', () => {
     assert.deepEqual(replica.command, first.command);
     assert.deepEqual(replica.environment, first.environment);
     assert.deepEqual(replica.volumes, first.volumes);
-    assert.deepEqual(replica.ports, [`${FIGWAY_REPLICA.gatewayPort}:${FIGWAY.gatewayPort}`, `${FIGWAY_REPLICA.adminPort}:${FIGWAY.adminPort}`]);
+    assert.deepEqual(replica.ports, [
+      ...Object.entries(FIGWAY_REPLICA.entrypoints).map(([name, entrypoint]) => publishedPort(entrypoint.hostPortEnv, entrypoint.port, FIGWAY.entrypoints[name as keyof typeof FIGWAY.entrypoints].port)),
+      publishedPort(FIGWAY_REPLICA.adminHostPortEnv, FIGWAY_REPLICA.adminPort, FIGWAY.adminPort),
+    ]);
     assert.equal(figwayConfig().coordination?.redis.url, COORDINATION_REDIS_URL);
     const targets = (readYaml(COMPOSE_FILES.prometheus) as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> }).scrape_configs[0]!.static_configs[0]!.targets;
     assert.deepEqual(targets, [`${FIGWAY.service}:${FIGWAY.adminPort}`, `${FIGWAY_REPLICA.service}:${FIGWAY.adminPort}`], 'Prometheus scrapes both');
@@ -86,7 +112,7 @@ describe('docker-compose.yml agrees with demo-topology.ts', () => {
     const prometheus = compose.services[PROMETHEUS.service];
     assert.ok(prometheus);
     assert.equal(prometheus.image, PROMETHEUS.image);
-    assert.deepEqual(prometheus.ports, [`${PROMETHEUS.port}:${PROMETHEUS.containerPort}`]);
+    assert.deepEqual(prometheus.ports, [publishedPort(PROMETHEUS.hostPortEnv, PROMETHEUS.port, PROMETHEUS.containerPort)]);
     assert.ok(prometheus.volumes?.includes(`./${COMPOSE_FILES.prometheus}:/etc/prometheus/prometheus.yml:ro`));
     assert.deepEqual(prometheus.secrets, [COMPOSE_FILES.adminTokenSecret]);
     assert.equal(compose.secrets?.[COMPOSE_FILES.adminTokenSecret]?.environment, ENV.figwayAdminToken);
@@ -122,7 +148,11 @@ describe('deploy/ files', () => {
   });
   it('figway.yaml listens where compose publishes and reads the admin token from FIGWAY_ADMIN_TOKEN', () => {
     const config = figwayConfig();
-    assert.equal(config.listeners.gateway.port, FIGWAY.gatewayPort);
+    assert.equal(config.listeners.gateway.enabled, false);
+    assert.deepEqual(Object.fromEntries(Object.entries(config.listeners.entrypoints).map(([name, entrypoint]) => [name, entrypoint.port])),
+      Object.fromEntries(Object.entries(FIGWAY.entrypoints).map(([name, entrypoint]) => [name, entrypoint.port])));
+    assert.deepEqual(Object.keys(FIGWAY.entrypoints), Object.values(PESTO_ENTRYPOINTS));
+    assert.equal(config.weightsFile, `${FIGWAY.stateDir}/weights.yaml`);
     assert.equal(config.listeners.admin.port, FIGWAY.adminPort);
     assert.equal(config.listeners.admin.host, '0.0.0.0');
     assert.equal(config.listeners.admin.tokenEnv, ENV.figwayAdminToken);
@@ -137,7 +167,8 @@ describe('deploy/ files', () => {
     const path = `${ROOT}${COMPOSE_FILES.figwayConfig}`;
     const loaded = parseConfigText(path, readFileSync(path, 'utf8'));
     const names = new Set(loaded.config.routes.map((route) => route.name));
-    assert.doesNotThrow(() => parseWeightsText(loaded.weightsPath, readFileSync(loaded.weightsPath, 'utf8'), names));
+    // In the container the weights are the state volume's copy of deploy/weights.yaml.
+    assert.doesNotThrow(() => parseWeightsText(`${ROOT}${COMPOSE_FILES.weights}`, readFileSync(`${ROOT}${COMPOSE_FILES.weights}`, 'utf8'), names));
   });
   it('prometheus.yml scrapes figway admin /metrics with a bearer token file', () => {
     const prometheus = readYaml(COMPOSE_FILES.prometheus) as {

@@ -4,7 +4,7 @@
  *
  *   npm run demo                                    start and keep running until Ctrl-C
  *   npm run demo -- --regressions token-casing      start with rewrite regressions on (comma-separated)
- *   npm run demo -- --port 8080 --admin-port 9090   choose ports
+ *   npm run demo -- --port 8080 --admin-port 9090   choose ports (auth on --port, registration on the next)
  *   npm run demo -- --smoke                         start, send one forward-auth check through figway, stop
  *   npm run demo -- --ramp                          ramp both routes live (fast steps) and print each transition
  */
@@ -13,21 +13,27 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
+import { destination } from 'pino';
 import { request } from 'undici';
 import { shadowStoreUrls, startPestoStack, type PestoStack } from './pesto-stack.js';
-import { pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
+import { PESTO_ENTRYPOINTS, pestoRoutes, pestoUpstreams } from '../legacy-adapters/pesto-routes.js';
 import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
 import { startFigway, type RunningFigway } from '../proxy/main.js';
 import { defaultExtensions } from '../proxy/extensions.js';
 import { createLogger } from '../proxy/log.js';
 import { parseCommandLine, usageError, type CommandLine } from '../proxy/command-line.js';
 import { DEMO_RAMP, DEMO_RAMP_INTERVAL_MS, runRampDemo } from './demo-ramp.js';
+import { startLiveSummary } from './demo-summary.js';
+import { DEMO_ROUTE_OPTIONS } from './demo-topology.js';
 import { lastGoodPath } from '../proxy/config/manager.js';
 
 /** DemoOptions choose ports, regressions and where the demo files go. */
 export interface DemoOptions {
   regressions?: string[];
+  /** Port of auth's entrypoint (default 8080; 0 picks a free one). Registration listens on the next port. */
   gatewayPort?: number;
+  /** Port of registration's entrypoint (default gatewayPort + 1, or a free one when gatewayPort is 0). */
+  registrationPort?: number;
   adminPort?: number;
   directory?: string;
   redisUrl?: string;
@@ -42,6 +48,10 @@ export interface DemoOptions {
 /** Demo is a running demo stack. */
 export interface Demo {
   figway: RunningFigway;
+  /** Each Pesto service's address through figway (its own entrypoint), as clients see it. */
+  urls: { auth: string; registration: string };
+  /** Where the services' and figway's logs go. */
+  logDirectory: string;
   stack: PestoStack;
   adminToken: string;
   directory: string;
@@ -75,23 +85,35 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   }
   const productionUrl = withDatabase(redisUrl, 0);
   const shadowUrls = shadowStoreUrls(shadowServer!);
+  const directory = resolve(options.directory ?? '.figway-demo');
+  const logDirectory = join(directory, 'logs');
+  await mkdir(logDirectory, { recursive: true });
   let stack: PestoStack;
   try {
-    stack = await startPestoStack({ redisUrl: productionUrl, shadowRedisUrls: shadowUrls, regressions: options.regressions ?? [], logLevel: options.logLevel ?? 'warn' });
+    stack = await startPestoStack({
+      redisUrl: productionUrl, shadowRedisUrls: shadowUrls, regressions: options.regressions ?? [], logLevel: options.logLevel ?? 'warn', logDirectory,
+    });
   } catch (error) {
     await stopOwnRedis();
     throw error;
   }
   const shadow = stack.urls.shadow!;
 
-  const directory = resolve(options.directory ?? '.figway-demo');
-  await mkdir(directory, { recursive: true });
+  const authPort = options.gatewayPort ?? 8080;
+  const registrationPort = options.registrationPort ?? (authPort === 0 ? 0 : authPort + 1);
   const config = {
     $schema: '../schema/figway.schema.json',
     listeners: {
-      gateway: { host: '127.0.0.1', port: options.gatewayPort ?? 8080 },
+      // Each Pesto service keeps an address of its own, as behind its load balancer: clients need no change.
+      gateway: { enabled: false },
+      entrypoints: {
+        [PESTO_ENTRYPOINTS.auth]: { host: '127.0.0.1', port: authPort },
+        [PESTO_ENTRYPOINTS.registration]: { host: '127.0.0.1', port: registrationPort },
+      },
       admin: { host: '127.0.0.1', port: options.adminPort ?? 9090 },
     },
+    // The traffic generator plays the front proxy: it presents many clients through X-Forwarded-For from 127.0.0.1.
+    trustedProxies: ['127.0.0.1'],
     log: { level: options.logLevel ?? 'warn', access: false },
     ...(options.evidenceIntervalMs === undefined && options.ramp !== true ? {} : { evidence: { intervalMs: options.evidenceIntervalMs ?? DEMO_RAMP_INTERVAL_MS } }),
     upstreams: pestoUpstreams({
@@ -104,8 +126,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         redis: shadowUrls,
       },
     }),
-    routes: pestoRoutes({ mirror: { sampleRate: 1 }, override: true }).map((route) => (options.ramp === true ? { ...route, ramp: DEMO_RAMP } : route)),
-    ...(options.ramp === true ? { trustedProxies: ['127.0.0.1'] } : {}),
+    routes: pestoRoutes(DEMO_ROUTE_OPTIONS).map((route) => (options.ramp === true ? { ...route, ramp: DEMO_RAMP } : route)),
   };
   await writeFile(join(directory, 'figway.yaml'), `# Written by npm run demo; regenerated at each start.\n${stringify(config)}`);
   // A fresh start on purpose: figway must not serve the last run's weights from the copy it keeps beside the file.
@@ -121,26 +142,30 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
 
   const adminToken = options.adminToken ?? process.env.FIGWAY_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
   let figway: RunningFigway;
+  const figwayLog = destination({ dest: join(logDirectory, 'figway.log'), mkdir: true, sync: false });
+  const closeFigwayLog = (): Promise<unknown> => new Promise((resolveClose) => { figwayLog.once('close', resolveClose); figwayLog.end(); });
   try {
     figway = await startFigway({
       configPath: join(directory, 'figway.yaml'),
       env: { ...process.env, FIGWAY_ADMIN_TOKEN: adminToken },
-      logger: createLogger(options.logLevel ?? 'warn'),
+      logger: createLogger(options.logLevel ?? 'warn', figwayLog),
       extensions: defaultExtensions,
-      ...(options.gatewayPort === undefined ? {} : { gatewayPort: options.gatewayPort }),
       ...(options.adminPort === undefined ? {} : { adminPort: options.adminPort }),
     });
   } catch (error) {
     await stack.stop();
     await stopOwnRedis();
+    await closeFigwayLog();
     throw error;
   }
   return {
-    figway, stack, adminToken, directory,
+    figway, stack, adminToken, directory, logDirectory,
+    urls: { auth: figway.entrypointUrls[PESTO_ENTRYPOINTS.auth]!, registration: figway.entrypointUrls[PESTO_ENTRYPOINTS.registration]! },
     async stop() {
       await figway.stop();
       await stack.stop();
       await stopOwnRedis();
+      await closeFigwayLog();
     },
   };
 }
@@ -157,28 +182,28 @@ export function dashboardUrl(demo: Demo): string {
 }
 
 function banner(demo: Demo, regressions: string[]): string {
-  const gw = demo.figway.gatewayUrl;
+  const { auth, registration } = demo.urls;
   const admin = demo.figway.adminUrl!;
   return `
   dashboard   ${dashboardUrl(demo)}   (sign in with the token: ${demo.adminToken})
 
 figway demo is running${regressions.length > 0 ? ` with rewrite regressions: ${regressions.join(', ')}` : ''}
 
-  gateway     ${gw}          (registration: /api/*, auth forward-auth: everything else)
-  admin API   ${admin}       (token: ${demo.adminToken})
-  legacy      auth ${demo.stack.urls.legacyAuth}   registration ${demo.stack.urls.legacyRegistration}
-  rewrite     auth ${demo.stack.urls.newAuth}   registration ${demo.stack.urls.newRegistration}
-  mail sink   ${demo.stack.urls.mailSink}/messages
-  files       ${demo.directory}/figway.yaml, ${demo.directory}/weights.yaml (edit weights.yaml: figway reloads it)
+  auth          ${auth}   (forward-auth; legacy ${demo.stack.urls.legacyAuth}, rewrite ${demo.stack.urls.newAuth})
+  registration  ${registration}   (legacy ${demo.stack.urls.legacyRegistration}, rewrite ${demo.stack.urls.newRegistration})
+  admin API     ${admin}   (token: ${demo.adminToken})
+  mail sink     ${demo.stack.urls.mailSink}/messages
+  files         ${demo.directory}/figway.yaml, ${demo.directory}/weights.yaml (edit weights.yaml: figway reloads it)
+  logs          ${demo.logDirectory}/ (figway and every service; this terminal shows a summary)
 
 Try:
-  curl -i -X POST ${gw}/api/register -H 'content-type: application/json' \\
+  curl -i -X POST ${registration}/api/register -H 'content-type: application/json' \\
        -d '{"name":"Ada","email":"ada@example.com","building":"HQ","calls":5}'
-  curl -i -X PUT ${gw}/api/approve -H 'content-type: application/json' \\
+  curl -i -X PUT ${registration}/api/approve -H 'content-type: application/json' \\
        -d '{"email":"ada@example.com","token":"demo-token-ada","limit":100}'
-  curl -i ${gw}/ -H 'X-Pesto-Token: demo-token-ada'
-  curl -i ${gw}/ -H 'X-Pesto-Token: demo-token-ada' -H 'X-Figway-Side: new'
-  npm run traffic -- --url ${gw} --requests 2000 --seconds 60
+  curl -i ${auth}/ -H 'X-Pesto-Token: demo-token-ada'
+  curl -i ${auth}/ -H 'X-Pesto-Token: demo-token-ada' -H 'X-Figway-Side: new'
+  npm run traffic -- --auth-url ${auth} --registration-url ${registration} --requests 2000 --seconds 60
   curl -s -H 'Authorization: Bearer ${demo.adminToken}' ${admin}/api/diffs
   curl -s -H 'Authorization: Bearer ${demo.adminToken}' ${admin}/metrics | grep ^figway_
 
@@ -189,7 +214,7 @@ Ctrl-C stops everything.
 const DEMO_COMMAND: CommandLine = {
   name: 'demo',
   help: 'npm run demo -- --help',
-  usage: `Usage: npm run demo -- [--regressions a,b] [--port N] [--admin-port N] [--smoke]
+  usage: `Usage: npm run demo -- [--regressions a,b] [--port N] [--registration-port N] [--admin-port N] [--smoke] [--ramp] [--quiet]
 
 Start Redis (unless REDIS_URL is set), the four Pesto services with shadow twins, a mail sink and figway in front
 of them, print the URLs and a few curl lines, and run until Ctrl-C.
@@ -197,8 +222,11 @@ of them, print the URLs and a few curl lines, and run until Ctrl-C.
 Options:
   --regressions a,b   turn historical rewrite bugs back on: token-casing, approve-drops-token, email-wrong-field,
                       revoke-empty-key
-  --port N            gateway port (default 8080; 0 picks a free one)
+  --port N            auth's address through figway (default 8080; 0 picks a free one)
+  --registration-port N
+                      registration's address through figway (default: the port after --port)
   --admin-port N      admin port (default 9090; 0 picks a free one)
+  --quiet             no live summary in the terminal (logs still go to .figway-demo/logs/)
   --smoke             start, send one forward-auth check through figway, stop (exit 0 when it answered 401)
   --ramp              ramp both routes live with fast steps (0 → 50 → 100 %, 3 s each), paced traffic flowing, and
                       print each transition; with --regressions token-casing both halt in the 0 % shadow bake
@@ -210,8 +238,10 @@ async function main(): Promise<void> {
     options: {
       regressions: { type: 'string', default: '' },
       port: { type: 'string' },
+      'registration-port': { type: 'string' },
       'admin-port': { type: 'string' },
       smoke: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
       ramp: { type: 'boolean', default: false },
     },
   });
@@ -221,7 +251,7 @@ async function main(): Promise<void> {
   }
   const { values } = parsed;
   const regressions = values.regressions.split(',').map((name) => name.trim()).filter((name) => name !== '');
-  for (const [flag, value] of [['--port', values.port], ['--admin-port', values['admin-port']]] as const) {
+  for (const [flag, value] of [['--port', values.port], ['--registration-port', values['registration-port']], ['--admin-port', values['admin-port']]] as const) {
     if (value !== undefined && !(Number.isInteger(Number(value)) && Number(value) >= 0 && Number(value) <= 65535)) {
       process.exitCode = usageError(DEMO_COMMAND, `${flag} must be a port number (0–65535), not "${value}"`);
       return;
@@ -233,6 +263,7 @@ async function main(): Promise<void> {
       regressions,
       ramp: values.ramp,
       ...(values.port === undefined ? {} : { gatewayPort: Number(values.port) }),
+      ...(values['registration-port'] === undefined ? {} : { registrationPort: Number(values['registration-port']) }),
       ...(values['admin-port'] === undefined ? {} : { adminPort: Number(values['admin-port']) }),
     });
   } catch (error) {
@@ -241,7 +272,7 @@ async function main(): Promise<void> {
     return;
   }
   if (values.smoke) {
-    const check = await forwardAuthCheck(demo.figway.gatewayUrl, 'demo-unknown-token');
+    const check = await forwardAuthCheck(demo.urls.auth, 'demo-unknown-token');
     process.stdout.write(`forward-auth through figway: ${check.status} ${check.body}\n`);
     await demo.stop();
     process.exitCode = check.status === 401 ? 0 : 1;
@@ -249,11 +280,12 @@ async function main(): Promise<void> {
   }
   process.stdout.write(banner(demo, regressions));
   if (values.ramp) {
-    await runRampDemo(demo.figway, demo.adminToken, process.stdout);
+    await runRampDemo(demo, process.stdout);
     process.stdout.write('\nThe ramps have ended; figway keeps serving. Ctrl-C stops everything.\n');
   }
+  const summary = values.quiet ? undefined : startLiveSummary(demo.figway.metrics.registry, process.stdout);
   await new Promise<void>((resolveStop) => {
-    const stop = (): void => { void demo.stop().then(resolveStop); };
+    const stop = (): void => { summary?.stop(); void demo.stop().then(resolveStop); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

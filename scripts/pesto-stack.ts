@@ -3,13 +3,18 @@
  * sink on 127.0.0.1 ephemeral ports, plus (with `shadowRedisUrls`) a shadow twin of each Pesto service against its
  * own store, for figway's isolated or dual mirroring.
  */
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { destination } from 'pino';
 import { createLegacyAuth } from '../legacy-adapters/auth/service.js';
 import { createLegacyRegistration } from '../legacy-adapters/registration/service.js';
 import { createNewAuth } from '../new-services/auth/service.js';
 import { createMailSink } from '../new-services/mail-sink/service.js';
 import { createNewRegistration } from '../new-services/registration/service.js';
 import { parseRegressions } from '../new-services/regressions.js';
+
+/** LogFile is an asynchronous pino file destination. */
+type LogFile = ReturnType<typeof destination>;
 
 /** PestoStackOptions configure the in-process stack. */
 export interface PestoStackOptions {
@@ -22,6 +27,8 @@ export interface PestoStackOptions {
   host?: string;
   /** Log level of every service. Default `warn` (or LOG_LEVEL). */
   logLevel?: string;
+  /** Write each service's log to `<logDirectory>/<service>.log` instead of stdout (the demo's terminal stays readable). */
+  logDirectory?: string;
 }
 
 /** PestoStackUrls are the base URLs of one set of the four services. */
@@ -57,6 +64,7 @@ export async function startPestoStack(options: PestoStackOptions): Promise<Pesto
   const regressions = parseRegressions(options.regressions);
   const logLevel = options.logLevel;
   const apps: FastifyInstance[] = [];
+  const logFiles: LogFile[] = [];
   const listen = async (app: FastifyInstance): Promise<string> => {
     apps.push(app);
     const address = await app.listen({ port: 0, host });
@@ -64,21 +72,28 @@ export async function startPestoStack(options: PestoStackOptions): Promise<Pesto
   };
   const stop = async () => {
     await Promise.allSettled(apps.reverse().map((app) => app.close()));
+    await Promise.allSettled(logFiles.map((file) => new Promise((resolve) => { file.once('close', resolve); file.end(); })));
   };
-  const startSet = async (stores: PestoStoreUrls, mailSink: string): Promise<PestoStackUrls> => ({
-    legacyAuth: await listen(createLegacyAuth({ redisUrl: stores.legacyAuth, ...(logLevel !== undefined ? { logLevel } : {}) })),
-    newAuth: await listen(createNewAuth({ redisUrl: stores.newAuth, regressions, ...(logLevel !== undefined ? { logLevel } : {}) })),
-    legacyRegistration: await listen(createLegacyRegistration({ redisUrl: stores.legacyRegistration, ...(logLevel !== undefined ? { logLevel } : {}) })),
+  /** logging gives one service its level and, with a log directory, its own file. */
+  const logging = (service: string): { logLevel?: string; logStream?: LogFile } => {
+    const logStream = options.logDirectory === undefined ? undefined : destination({ dest: join(options.logDirectory, `${service}.log`), mkdir: true, sync: false });
+    if (logStream !== undefined) logFiles.push(logStream);
+    return { ...(logLevel !== undefined ? { logLevel } : {}), ...(logStream !== undefined ? { logStream } : {}) };
+  };
+  const startSet = async (stores: PestoStoreUrls, mailSink: string, prefix: string): Promise<PestoStackUrls> => ({
+    legacyAuth: await listen(createLegacyAuth({ redisUrl: stores.legacyAuth, ...logging(`${prefix}legacy-auth`) })),
+    newAuth: await listen(createNewAuth({ redisUrl: stores.newAuth, regressions, ...logging(`${prefix}new-auth`) })),
+    legacyRegistration: await listen(createLegacyRegistration({ redisUrl: stores.legacyRegistration, ...logging(`${prefix}legacy-registration`) })),
     newRegistration: await listen(createNewRegistration({
-      redisUrl: stores.newRegistration, regressions, mailer: { transport: 'capture', url: mailSink }, ...(logLevel !== undefined ? { logLevel } : {}),
+      redisUrl: stores.newRegistration, regressions, mailer: { transport: 'capture', url: mailSink }, ...logging(`${prefix}new-registration`),
     })),
   });
   const shared = options.redisUrl;
   try {
-    const mailSink = await listen(createMailSink(logLevel !== undefined ? { logLevel } : {}));
+    const mailSink = await listen(createMailSink(logging('mail-sink')));
     // Pesto's four services share one production Redis.
-    const primary = await startSet({ legacyAuth: shared, newAuth: shared, legacyRegistration: shared, newRegistration: shared }, mailSink);
-    const shadow = options.shadowRedisUrls !== undefined ? await startSet(options.shadowRedisUrls, mailSink) : undefined;
+    const primary = await startSet({ legacyAuth: shared, newAuth: shared, legacyRegistration: shared, newRegistration: shared }, mailSink, '');
+    const shadow = options.shadowRedisUrls !== undefined ? await startSet(options.shadowRedisUrls, mailSink, 'shadow-') : undefined;
     return { urls: { ...primary, mailSink, ...(shadow !== undefined ? { shadow } : {}) }, stop };
   } catch (error) {
     await stop();

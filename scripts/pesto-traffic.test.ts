@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
 import { startPestoStack, type PestoStack } from './pesto-stack.js';
 import { runPestoTraffic } from './pesto-traffic.js';
+import { listenTestServer } from '../testing/http-servers.js';
 
 describe('runPestoTraffic', () => {
   let server: TestRedis;
@@ -39,6 +40,26 @@ describe('runPestoTraffic', () => {
     });
     assert.equal(summary.stoppedBy, 'time');
     assert.equal(summary.requests, 0);
+  });
+
+  it('paces requests over the asked duration and presents many clients through X-Forwarded-For', async () => {
+    const arrivals: { at: number; forwardedFor: string }[] = [];
+    const recorder = await listenTestServer((req, res) => {
+      arrivals.push({ at: Date.now(), forwardedFor: String(req.headers['x-forwarded-for']) });
+      req.resume();
+      req.on('end', () => { res.writeHead(404); res.end(); });
+    });
+    try {
+      const started = Date.now();
+      const summary = await runPestoTraffic({ baseUrl: recorder.url, maxRequests: 10, maxDurationMs: 1_000, clients: 50, seed: 3, pace: true, concurrency: 4 });
+      assert.equal(summary.requests, 10);
+      // Request i is never sent before i tenths of the duration (a lower bound: a slow machine only sends later).
+      arrivals.forEach((arrival, i) => assert.ok(arrival.at - started >= i * 100 - 5, `request ${i} at ${arrival.at - started} ms`));
+      assert.ok(new Set(arrivals.map((arrival) => arrival.forwardedFor)).size > 5, 'many client addresses');
+      for (const { forwardedFor } of arrivals) assert.match(forwardedFor, /^10\.\d+\.\d+\.\d+$/);
+    } finally {
+      await recorder.close();
+    }
   });
 
   it('refuses a non-loopback target', async () => {

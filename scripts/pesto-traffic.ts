@@ -1,8 +1,10 @@
 /**
  * runPestoTraffic sends realistic, bounded Pesto traffic: sign-ups on the landing form, admin approvals and revokes,
  * trials, and many forward-auth calls with valid, unknown, revoked, over-limit, trial and missing tokens, from many
- * client addresses. It stops by itself at `maxRequests` or `maxDurationMs`, whichever comes first, and only talks
- * to loopback addresses. Deterministic for a given seed (up to response timing).
+ * client addresses — each request carries X-Forwarded-For as a front proxy would, so a figway that trusts 127.0.0.1
+ * sees `clients` distinct addresses and client-address stickiness splits them. It stops by itself at `maxRequests`
+ * or `maxDurationMs`, whichever comes first (`pace` spreads the requests over the duration), and only talks to
+ * loopback addresses. Deterministic for a given seed (up to response timing).
  */
 import { Agent, request } from 'undici';
 
@@ -25,6 +27,11 @@ export interface PestoTrafficOptions {
   concurrency?: number;
   /** Per-request deadline. Default 5000 ms. */
   requestTimeoutMs?: number;
+  /**
+   * Spread the requests evenly over maxDurationMs (request i starts no earlier than i × maxDurationMs ÷ maxRequests),
+   * as a user asking for "2000 requests over 60 s" expects. Default false: as fast as the concurrency allows.
+   */
+  pace?: boolean;
 }
 
 /** PestoTrafficSummary counts answers by kind and status (`error` for a transport failure). */
@@ -198,14 +205,17 @@ export async function runPestoTraffic(options: PestoTrafficOptions): Promise<Pes
     summary.requests++;
   };
 
+  const spacingMs = options.pace === true && maxRequests > 0 ? Math.max(0, options.maxDurationMs) / maxRequests : 0;
   const worker = async (): Promise<void> => {
     for (;;) {
       if (issued >= maxRequests) return;
+      const due = started + issued * spacingMs;
+      issued++;
+      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
       if (Date.now() >= deadline) {
         summary.stoppedBy = 'time';
         return;
       }
-      issued++;
       await send(nextStep());
     }
   };

@@ -36,7 +36,7 @@ async function admin(demo: Demo, method: 'GET' | 'PUT', path: string, body?: unk
 }
 
 async function traffic(demo: Demo, seconds: number, seed: number): Promise<void> {
-  await runPestoTraffic({ baseUrl: demo.figway.gatewayUrl, maxRequests: 40 * seconds, maxDurationMs: seconds * 1000, clients: 20, seed, concurrency: 1 });
+  await runPestoTraffic({ authUrl: demo.urls.auth, registrationUrl: demo.urls.registration, maxRequests: 40 * seconds, maxDurationMs: seconds * 1000, clients: 20, seed, concurrency: 1 });
 }
 
 /** takeScreenshots runs the whole thing and returns the files written. */

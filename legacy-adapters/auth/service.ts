@@ -35,7 +35,7 @@ export function createLegacyAuth(options: LegacyAuthOptions): FastifyInstance {
   const now = options.now ?? (() => new Date());
   const environment = options.environment ?? process.env.ENVIRONMENT ?? 'production';
   const pending = new Set<Promise<void>>();
-  const app = createServiceApp({ logLevel: options.logLevel });
+  const app = createServiceApp({ logLevel: options.logLevel, logStream: options.logStream });
   const redis = connectRedis(app, options.redisUrl, async () => {
     await Promise.allSettled([...pending]);
   });

@@ -87,7 +87,7 @@ function sendString(request: FastifyRequest, reply: FastifyReply, status: number
 
 /** createLegacyRegistration returns the fastify app of the legacy registration; `app.close()` quits Redis. */
 export function createLegacyRegistration(options: LegacyRegistrationOptions): FastifyInstance {
-  const app = createServiceApp({ logLevel: options.logLevel, caseSensitive: false, ignoreTrailingSlash: true });
+  const app = createServiceApp({ logLevel: options.logLevel, logStream: options.logStream, caseSensitive: false, ignoreTrailingSlash: true });
   const redis = connectRedis(app, options.redisUrl);
 
   // Keep bodies raw: binding, 415 and problem details are decided the .NET way in `bind`.

@@ -45,7 +45,7 @@ export function createNewAuth(options: NewAuthOptions): FastifyInstance {
   const regressions = resolveRegressions(options.regressions);
   const casing = regressions.has('token-casing') ? 'snake' : 'pascal';
   const now = options.now ?? (() => new Date());
-  const app = createServiceApp({ logLevel: options.logLevel });
+  const app = createServiceApp({ logLevel: options.logLevel, logStream: options.logStream });
   const redis = connectRedis(app, options.redisUrl);
 
   // The handler never reads a body; accept any so no method or content type is refused before it.

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_LOG_LEVEL } from '../../legacy-adapters/service-kit.js';
 import type { MailMessage } from '../mailer/mailer.js';
+import type { DestinationStream } from 'pino';
 
 /** DEFAULT_MAX_MESSAGES bounds memory: the oldest captured message is dropped beyond it. */
 export const DEFAULT_MAX_MESSAGES = 1_000;
@@ -14,6 +15,8 @@ export const DEFAULT_MAX_MESSAGES = 1_000;
 export interface MailSinkOptions {
   maxMessages?: number;
   logLevel?: string;
+  /** Where log lines go; default stdout. */
+  logStream?: DestinationStream;
 }
 
 /** CapturedMail is one accepted message with its id and arrival time. */
@@ -33,7 +36,10 @@ export function createMailSink(options: MailSinkOptions = {}): FastifyInstance {
   const maxMessages = options.maxMessages ?? DEFAULT_MAX_MESSAGES;
   const messages: CapturedMail[] = [];
   const app = Fastify({
-    logger: { level: options.logLevel ?? process.env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL, redact: ['req.headers.authorization'] },
+    logger: {
+      ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+      level: options.logLevel ?? process.env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL, redact: ['req.headers.authorization'],
+    },
   });
 
   app.post('/v1/email', async (request, reply) => {

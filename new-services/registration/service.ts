@@ -58,7 +58,7 @@ export function createNewRegistration(options: NewRegistrationOptions): FastifyI
   const mailer: Mailer = options.mailer === undefined
     ? createMailer({ transport: 'disabled' })
     : 'send' in options.mailer ? options.mailer : createMailer(options.mailer);
-  const app = createServiceApp({ logLevel: options.logLevel });
+  const app = createServiceApp({ logLevel: options.logLevel, logStream: options.logStream });
   const redis = connectRedis(app, options.redisUrl);
   const writeRecord = (record: TokenRecord) => writeTokenRecord(record, casing);
 

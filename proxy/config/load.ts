@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { parseYamlSource, pointerToPath, fieldName, type YamlSource } from './yaml-source.js';
-import { FigwayConfigSchema, UpstreamSchema, WeightsSchema, type FigwayConfig, type RampRecord, type WeightsFile } from './schema.js';
+import { EntrypointSchema, FigwayConfigSchema, UpstreamSchema, WeightsSchema, type FigwayConfig, type RampRecord, type WeightsFile } from './schema.js';
 import { parseKeyTemplate } from './key-template.js';
 
 /** Methods a shadow may repeat against production without doubling a write. */
@@ -141,6 +141,20 @@ function semanticIssues(source: YamlSource, config: FigwayConfig): ConfigIssue[]
       }
     });
   });
+  const listeners = new Set([...(config.listeners.gateway.enabled ? ['gateway'] : []), ...Object.keys(config.listeners.entrypoints)]);
+  if ('gateway' in config.listeners.entrypoints) {
+    issues.push(issueAt(source, 'CONFIG_UNKNOWN_ENTRYPOINT', ['listeners', 'entrypoints', 'gateway'], 'the name "gateway" belongs to listeners.gateway; give this entrypoint another name'));
+  }
+  if (listeners.size === 0) {
+    issues.push(issueAt(source, 'CONFIG_NO_LISTENER', ['listeners', 'gateway', 'enabled'], 'no data-plane listener: enable listeners.gateway or declare listeners.entrypoints'));
+  }
+  config.routes.forEach((route, index) => {
+    route.match.entrypoints?.forEach((name, at) => {
+      if (!listeners.has(name)) {
+        issues.push(issueAt(source, 'CONFIG_UNKNOWN_ENTRYPOINT', ['routes', index, 'match', 'entrypoints', at], `entrypoint "${name}" is not a listener (listeners: ${[...listeners].join(', ') || 'none'})`));
+      }
+    });
+  });
   config.trustedProxies.forEach((entry, index) => {
     try {
       parseTrustedProxies([entry]);
@@ -181,10 +195,16 @@ export function parseConfigText(configPath: string, text: string): LoadedConfig 
   const source = parseYamlSource(configPath, text);
   if (Array.isArray(source)) throw new ConfigError(source);
   const value = Value.Default(FigwayConfigSchema, structuredClone(source.value ?? {})) as { upstreams?: unknown };
-  // TypeBox does not descend into Record values when filling defaults; upstreams are the one record with defaults.
+  // TypeBox does not descend into Record values when filling defaults: upstreams and entrypoints are records with defaults.
   if (value.upstreams !== null && typeof value.upstreams === 'object') {
     for (const upstream of Object.values(value.upstreams as Record<string, unknown>)) {
       if (upstream !== null && typeof upstream === 'object') Value.Default(UpstreamSchema, upstream);
+    }
+  }
+  const entrypoints = (value as { listeners?: { entrypoints?: unknown } }).listeners?.entrypoints;
+  if (entrypoints !== null && typeof entrypoints === 'object') {
+    for (const entrypoint of Object.values(entrypoints as Record<string, unknown>)) {
+      if (entrypoint !== null && typeof entrypoint === 'object') Value.Default(EntrypointSchema, entrypoint);
     }
   }
   const issues = schemaIssues(source, FigwayConfigSchema, value);

@@ -76,11 +76,22 @@ const RedisUrl = Type.String({
 });
 const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', maxLength: 64, description: 'Lower-case identifier.' });
 
+/** EntrypointSchema is one named data-plane listener. */
+export const EntrypointSchema = Type.Object({
+  host: Type.String({ default: DEFAULTS.gatewayHost, description: `Address this entrypoint binds. Default ${DEFAULTS.gatewayHost}.` }),
+  port: port(DEFAULTS.gatewayPort, 'Port of this entrypoint.'),
+}, strict);
+
 export const ListenersSchema = Type.Object({
   gateway: Type.Object({
+    enabled: Type.Boolean({ default: true, description: 'Serve client traffic on this listener (the entrypoint named `gateway`). Turn it off when every route binds to named entrypoints. Default true.' }),
     host: Type.String({ default: DEFAULTS.gatewayHost, description: `Address the data plane binds. Default ${DEFAULTS.gatewayHost}.` }),
     port: port(DEFAULTS.gatewayPort, `Data-plane port. Default ${DEFAULTS.gatewayPort}.`),
-  }, { ...strict, default: {}, description: 'The data plane (client traffic).' }),
+  }, { ...strict, default: {}, description: 'The data plane (client traffic): the entrypoint named `gateway`.' }),
+  entrypoints: Type.Record(Name, EntrypointSchema, {
+    default: {},
+    description: 'More data-plane listeners by name (entrypoints, as Traefik and Envoy call them), so each migrated service keeps an address of its own; routes bind to them with match.entrypoints. Same limits and behaviour as the gateway listener. Listeners are read at start. Default none.',
+  }),
   admin: Type.Object({
     enabled: Type.Boolean({ default: true, description: 'Serve the admin API, /metrics, /healthz and /readyz.' }),
     host: Type.String({ default: DEFAULTS.adminHost, description: `Admin bind address. Default ${DEFAULTS.adminHost} (loopback only).` }),
@@ -136,6 +147,7 @@ export const MatchSchema = Type.Object({
   methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]+$' }), { minItems: 1, description: 'HTTP methods (upper case). Absent: any method.' })),
   pathPrefix: Type.String({ pattern: '^/', default: '/', description: 'Matches this path and everything below it (segment-aware: /api matches /api and /api/x, not /apix). Default /.' }),
   host: Type.Optional(Type.String({ minLength: 1, description: 'Host header without port, case-insensitive. Absent: any host.' })),
+  entrypoints: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Listeners whose requests the route takes: `gateway` and/or names under listeners.entrypoints. Absent: every listener.' })),
 }, { ...strict, default: {}, description: 'Which requests the route takes. Routes are tried in order; the first match wins.' });
 
 export const MirrorSchema = Type.Object({

@@ -29,7 +29,9 @@ let evil: TestServer;
 const consoleErrors: string[] = [];
 
 async function gateway(method: string, path: string, json?: unknown, headers: Record<string, string> = {}): Promise<number> {
-  const response = await request(`${demo.figway.gatewayUrl}${path}`, {
+  // Each Pesto service has its own address through figway: registration serves /api, auth the rest.
+  const service = path.startsWith('/api/') ? demo.urls.registration : demo.urls.auth;
+  const response = await request(`${service}${path}`, {
     method: method as 'GET', headers: { ...headers, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(json === undefined ? {} : { body: JSON.stringify(json) }),
   });
