@@ -285,7 +285,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
         state.lane.submit({
           resources: preparation?.resources ?? [],
           bytes: DEFAULTS.mirrorQueuedJobOverheadBytes + body.length + primary.body.length + (preparation?.bytes ?? 0),
-          run: () => runShadow(shadowContext, state, body, servedBy, primary, preparation, ticket),
+          run: (releaseResources) => runShadow(shadowContext, state, body, servedBy, primary, preparation, ticket, releaseResources),
           drop: (reason) => {
             account.dropped(route.name, reason);
             void preparation?.release();
@@ -313,10 +313,16 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
 
   async function runShadow(
     context: ShadowContext, state: RouteState, body: Buffer, servedBy: Side, primary: CapturedResponse, preparation: SideEffectPreparation | undefined,
-    ticket: LegacyPairTicket | undefined,
+    ticket: LegacyPairTicket | undefined, releaseResources: () => void = () => undefined,
   ): Promise<void> {
     const route = context.route;
     const mirror = route.config.mirror!;
+    let released = false;
+    const releasePreparation = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      await preparation?.release();
+    };
     try {
       const targets = shadowTargetsOf(context, servedBy);
       if (targets === undefined) {
@@ -364,6 +370,10 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
         extraFindings = outcome.findings;
         redisValues = outcome.values;
       }
+      // The shadow stores are done with: clear them and let the next comparison on these keys start while this one is
+      // judged and recorded.
+      await releasePreparation();
+      releaseResources();
       const request: CapturedRequest = { method: context.method, path: context.target, headers: flatToRecord(context.headers), body };
       const answer = (entry: { side: Side; result: ShadowResult }) => ('response' in entry.result
         ? { side: entry.side, response: entry.result.response, ...(dual || entry.side !== servedBy ? { durationSeconds: entry.result.durationSeconds } : {}) }
@@ -387,7 +397,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
       logger.error({ err: error, route: route.name }, 'shadow comparison failed');
       account.dropped(route.name, 'internal-error');
     } finally {
-      await preparation?.release();
+      await releasePreparation();
     }
   }
 

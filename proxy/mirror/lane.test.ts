@@ -6,15 +6,19 @@ interface Probe extends LaneJob {
   started: boolean;
   dropped: LaneDropReason | undefined;
   finish(): void;
+  /** Frees the job's resources while it keeps running. */
+  releaseEarly(): void;
 }
 
 function probe(resources: string[], bytes = 1): Probe {
   let finish!: () => void;
   const done = new Promise<void>((resolve) => { finish = resolve; });
+  let release: () => void = () => undefined;
   const job: Probe = {
     resources, bytes, started: false, dropped: undefined,
     finish: () => finish(),
-    run: async () => { job.started = true; await done; },
+    releaseEarly: () => release(),
+    run: async (releaseResources) => { release = releaseResources; job.started = true; await done; },
     drop: (reason) => { assert.equal(job.dropped, undefined, 'dropped once'); job.dropped = reason; },
   };
   return job;
@@ -138,4 +142,18 @@ test('lanes sharing a resource table exclude each other and wake each other', as
   assert.equal(b.started, true);
   b.finish();
   await Promise.all([one.idle(), two.idle()]);
+});
+
+test('a job that releases its resources early lets the next job on them start while it finishes its own work', async () => {
+  const lane = createLane(roomy);
+  const first = probe(['k']);
+  const second = probe(['k']);
+  lane.submit(first); lane.submit(second);
+  assert.equal(second.started, false);
+  first.releaseEarly();
+  await settle();
+  assert.equal(second.started, true, 'k was given back before the first job ended');
+  assert.equal(lane.stats().active, 2);
+  first.finish(); second.finish();
+  await lane.idle();
 });

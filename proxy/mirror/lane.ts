@@ -14,8 +14,12 @@ export interface LaneJob {
   resources: readonly string[];
   /** Memory the job holds while it waits (bodies, snapshots), for the byte bound. */
   bytes: number;
-  /** run does the work; it must not throw (a rejection is logged by the caller's catch and counted as run). */
-  run(): Promise<void>;
+  /**
+   * run does the work; it must not throw. It may call `releaseResources` once it no longer needs them (the rest of
+   * its work — judging, recording — goes on while the next job on the same keys starts); they are released at the
+   * end otherwise.
+   */
+  run(releaseResources: () => void): Promise<void>;
   /** drop is called instead of run, once, with the reason the job could not run. */
   drop(reason: LaneDropReason): void;
 }
@@ -114,14 +118,21 @@ export function createLane(options: LaneOptions): Lane {
   function start(entry: Waiting): void {
     active++;
     table.take(entry.resources);
+    let held = true;
+    const releaseResources = (): void => {
+      if (!held) return;
+      held = false;
+      table.give(entry.resources);
+      pump();
+    };
     const work = (async () => {
       try {
-        await entry.job.run();
+        await entry.job.run(releaseResources);
       } catch {
         // run() must not throw; a bug there must still free the lane.
       } finally {
         active--;
-        table.give(entry.resources);
+        releaseResources();
         pump();
         wakeIdle();
       }

@@ -92,15 +92,15 @@ export async function prepareDual(deps: DualDeps, plan: RoutePlan, context: Exch
     async beforeShadow() {
       try {
         stores = { legacy: await deps.pool.ready(urls.legacy), new: await deps.pool.ready(urls.new) };
-        for (const side of SIDES) {
+        await Promise.all(SIDES.map(async (side) => {
           const capture = captures?.[side];
           if (capture !== undefined && await capture.ready()) capture.own(owner, snapshot.keys);
-        }
+        }));
         await seedStores([stores.legacy, stores.new], snapshot);
-        for (const side of SIDES) {
+        await Promise.all(SIDES.map(async (side) => {
           const capture = captures?.[side];
           if (capture !== undefined && capture.unavailable === undefined) windows[side] = await capture.open(owner);
-        }
+        }));
         return true;
       } catch (error) {
         return skipReasonOf(error);
@@ -110,30 +110,31 @@ export async function prepareDual(deps: DualDeps, plan: RoutePlan, context: Exch
       try {
         if (stores === undefined) return 'shadow-store-not-seeded';
         await delay(plan.settleMs);
-        for (const side of SIDES) {
+        const current = stores;
+        await Promise.all(SIDES.map(async (side) => {
           const window = windows[side];
           if (window !== undefined) written[side] = await window.close();
-        }
+        }));
         const view = requestView(context, request.body);
         const at = deps.now();
-        const resolved = {
-          legacy: await resolveKeys(plan, view, answers.legacy, stores.legacy, at),
-          new: await resolveKeys(plan, view, answers.new, stores.new, at),
-        };
+        const [legacyKeys, newKeys] = await Promise.all(SIDES.map((side) => resolveKeys(plan, view, answers[side], current[side], at)));
+        const resolved = { legacy: legacyKeys!, new: newKeys! };
         for (const side of SIDES) for (const key of keyNamesOf(resolved[side])) touched[side].add(key);
         // Which seeded keys each side wrote: from write capture when it saw everything, else from the values.
         const writtenBy = async (side: Side): Promise<ReadonlySet<string>> => {
           const captured = written[side];
           return captured !== undefined && !captured.ambiguous.has('*') ? new Set(captured.writes.keys()) : changedSince(stores![side], snapshot);
         };
+        const [legacyWrote, newWrote] = await Promise.all(SIDES.map(writtenBy));
         const seeded = {
           existedBefore: new Set(snapshot.snapshots.filter((entry) => entry.payload !== null).map((entry) => entry.key)),
-          written: { legacy: await writtenBy('legacy'), new: await writtenBy('new') },
+          written: { legacy: legacyWrote!, new: newWrote! },
         };
         const findings = compareSides(plan, resolved.legacy, resolved.new, seeded);
         if (written.legacy !== undefined && written.new !== undefined) {
           if (written.legacy.ambiguous.size === 0 && written.new.ambiguous.size === 0) {
-            findings.push(...compareWriteSets(await readDiscovered('legacy', resolved.legacy), await readDiscovered('new', resolved.new), {
+            const [legacyWrites, newWrites] = await Promise.all(SIDES.map((side) => readDiscovered(side, resolved[side])));
+            findings.push(...compareWriteSets(legacyWrites!, newWrites!, {
               ttlToleranceSeconds: plan.ttlToleranceSeconds, arrayKeys: plan.compare.arrayKeys,
             }));
           } else {
@@ -142,8 +143,7 @@ export async function prepareDual(deps: DualDeps, plan: RoutePlan, context: Exch
             for (const side of SIDES) for (const key of written[side]!.writes.keys()) if (key !== EMPTY_KEY) touched[side].add(key);
           }
         }
-        for (const side of SIDES) {
-          const found = await claimEmptyKey(stores[side], side);
+        for (const found of await Promise.all(SIDES.map((side) => claimEmptyKey(current[side], side)))) {
           if (found !== undefined) findings.push(found);
         }
         const values: RedisSampleEntry[] = plan.keys.flatMap((key) => {
