@@ -217,8 +217,8 @@ async function main(args: BenchArgs): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(join(dir, `${results.date.replace(/:/g, '-')}.json`), json);
-  // A partial run (--targets, --scenarios, --load-only) must not replace the full run the README quotes.
-  const partialRun = settings.targets !== undefined || settings.scenarios.length < 2 || settings.loadOnly || settings.figwayB !== undefined;
+  // A partial run (--targets, --scenarios, --load-only, an A/B) or a quick smoke must not replace the full run the README quotes.
+  const partialRun = settings.quick || settings.targets !== undefined || settings.scenarios.length < 2 || settings.loadOnly || settings.figwayB !== undefined;
   const latest = partialRun ? 'latest-partial' : 'latest';
   writeFileSync(join(dir, `${latest}.json`), json);
   writeFileSync(join(dir, `${latest}.md`), markdown);

@@ -43,8 +43,8 @@ describe('createComparator', () => {
     assert.deepEqual([counted.result, counted.legacy, counted.candidate], ['differ', undefined, undefined]);
     assert.deepEqual(counted.request, { method: 'GET', path: '/', headers: {}, body: '' }, 'only what names the endpoint');
     assert.deepEqual(counted.findings.map((f) => f.path), ['body.a'], 'findings are still judged and counted');
-    const failed = await comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout' } });
-    const alsoFailed = await comparator.compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout' } });
+    const failed = await comparator.compare({ route: 'r', request: req, primary: { side: 'new', response: json({}) }, shadow: { side: 'legacy', error: 'timeout' } });
+    const alsoFailed = await comparator.compare({ route: 'r', request: req, primary: { side: 'new', response: json({}) }, shadow: { side: 'legacy', error: 'timeout' } });
     assert.ok(failed.request !== undefined && alsoFailed.request === undefined);
     const [summary] = await store.summaries();
     assert.deepEqual([summary?.differ, summary?.errors], [SAMPLES_PER_PATTERN + 1, 2]);
@@ -63,9 +63,16 @@ describe('createComparator', () => {
     assert.equal((await store.summaries())[0]?.comparisons, 200);
   });
 
-  it('records a missing shadow answer as an error with DIFF_SHADOW_FAILED', async () => {
-    const rec = await createComparator({ compare: {}, redactor }).compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout after 2000 ms' } });
+  it('records a missing legacy answer as an inconclusive error with DIFF_SHADOW_FAILED', async () => {
+    const rec = await createComparator({ compare: {}, redactor }).compare({ route: 'r', request: req, primary: { side: 'new', response: json({}) }, shadow: { side: 'legacy', error: 'timeout after 2000 ms' } });
     assert.deepEqual([rec.result, rec.error?.code], ['error', 'DIFF_SHADOW_FAILED']);
+  });
+
+  it('records a missing new answer, where legacy answered, as an unexpected status difference (a new side that always fails must not look merely uncovered)', async () => {
+    const rec = await createComparator({ compare: {}, redactor }).compare({ route: 'r', request: req, primary: { side: 'legacy', response: json({}) }, shadow: { side: 'new', error: 'timeout after 2000 ms' } });
+    assert.equal(rec.result, 'differ');
+    assert.deepEqual(rec.findings.map((f) => [f.class, f.path, f.legacy, f.candidate, f.verdict]), [['status', 'status', 200, 'no answer (timeout after 2000 ms)', 'unexpected']]);
+    assert.equal(rec.legacy?.status, 200, 'the legacy answer is kept with the sample');
   });
 
   it('records a skipped body as skipped when nothing else differs', async () => {

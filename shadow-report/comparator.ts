@@ -117,7 +117,25 @@ export function createComparator(opts: ComparatorOptions): Comparator {
         return finish({ ...base, result: 'error', findings: [], request: sampleRequest(session, request),
           error: { code: 'DIFF_BAD_OPTIONS', message: 'primary and shadow are the same side' } });
       }
+      if (legacy.response !== undefined && candidate.response === undefined) {
+        // Legacy answered and the new side did not (timeout, reset, refused): that is a difference of the new side,
+        // judged like any status difference, never an inconclusive error — or a new side that always fails would only
+        // ever lower coverage, and a ramp would hold forever instead of rolling back.
+        const noAnswer: Finding = { class: 'status', path: 'status', legacy: legacy.response.status, candidate: `no answer (${candidate.error ?? 'unknown'})`, rule: 'status' };
+        session.scanRequest(request);
+        session.scanResponse(legacy.response);
+        if (input.redis !== undefined) session.scanRedis(input.redis);
+        const judged = judge(session.findings([noAnswer, ...(input.extraFindings ?? [])]), config, learner?.view(route), { method: request.method, path: request.path });
+        const rec: ComparisonRecord = { ...base, result: judged.result, findings: judged.findings.filter((f) => f.verdict !== 'ignored') };
+        rec.request = { method: request.method, path: session.path(request.path), headers: {}, body: '' };
+        if (countedOnly(rec)) return finish(rec, { sample: false });
+        rec.request = sampleRequest(session, request);
+        rec.legacy = sampleResponse(session, legacy.response);
+        if (input.redis !== undefined && input.redis.length > 0) rec.redis = session.redis(input.redis);
+        return finish(rec);
+      }
       if (legacy.response === undefined || candidate.response === undefined) {
+        // Legacy gave no answer: nothing to compare against (inconclusive).
         const failed = legacy.response === undefined ? legacy : candidate;
         const err = new DiffError('DIFF_SHADOW_FAILED', `${failed.side}: ${failed.error ?? 'no response'}`);
         const counted: ComparisonRecord = { ...base, result: 'error', findings: [], error: { code: err.code, message: '' } };

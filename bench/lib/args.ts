@@ -12,7 +12,7 @@ export const BENCH_USAGE = `figway bench — what figway costs per request, next
 Usage: npm run bench -- [options]          (or: node dist/bench/run.js [options])
 
 Options:
-  --quick                 ~1 minute smoke run (same as BENCH_QUICK=1)
+  --quick                 ~2 minute smoke run (same as BENCH_QUICK=1)
   --rounds <n>            interleaved rounds (BENCH_ROUNDS)
   --seconds <s>           measured seconds per run (BENCH_SECONDS)
   --connections <n>       autocannon connections (BENCH_CONNECTIONS)

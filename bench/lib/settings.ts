@@ -57,7 +57,7 @@ export function readSettings(args: BenchArgs = { profile: false, loadOnly: false
     runWarmupSeconds: num('BENCH_RUN_WARMUP', quick ? 0.25 : 0.5),
     rounds: args.rounds ?? Math.round(num('BENCH_ROUNDS', quick ? 1 : 3)),
     quick,
-    deadlineSeconds: num('BENCH_DEADLINE_SECONDS', quick ? 120 : 240),
+    deadlineSeconds: num('BENCH_DEADLINE_SECONDS', quick ? 180 : 420),
     accessLog: process.env.BENCH_ACCESS_LOG !== undefined ? process.env.BENCH_ACCESS_LOG === '1' : !quick,
     serviceLoadSeconds: quick ? 0.5 : 1.5,
     compareTimeoutSeconds: quick ? 30 : 60,

@@ -39,8 +39,8 @@ const EXTRA_ROUTE = `  - name: extra
 
 type Workers = Array<{ id: number; pid: number; status: WorkerStatus | null }>;
 
-/** until polls `probe` (bounded count, no timing assertion) until it returns a value. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, attempts = 200): Promise<T> {
+/** until polls `probe` (bounded count, no timing assertion; generous, as workers start slowly while the whole suite runs) until it returns a value. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, attempts = 600): Promise<T> {
   for (let i = 0; i < attempts; i++) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
@@ -49,7 +49,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, attem
   throw new Error(`gave up waiting for ${what}`);
 }
 
-test('with workers: 2, weights and reloads reach every worker, /metrics and the diff API count every worker\'s requests, a dead worker is replaced', { timeout: 90_000 }, async () => {
+test('with workers: 2, weights and reloads reach every worker, /metrics and the diff API count every worker\'s requests, a dead worker is replaced', { timeout: 180_000 }, async () => {
   const upstream = await listenTestServer((req, res) => {
     req.resume();
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -30,8 +30,10 @@ export const DEFAULTS = {
   connectionsPerUpstream: 128,
   mirrorMaxBodyBytes: 256 * 1024,
   mirrorMaxInFlight: 64,
-  mirrorMaxQueued: 4096,
-  mirrorMaxQueuedBytes: 64 * 1024 * 1024,
+  mirrorMaxQueued: 2048,
+  mirrorMaxQueuedBytes: 32 * 1024 * 1024,
+  /** What one waiting sample holds beyond its bodies and snapshots (context, captured headers, closures), measured. */
+  mirrorQueuedJobOverheadBytes: 16 * 1024,
   mirrorMaxQueueWaitMs: 30_000,
   mirrorTimeoutMs: 2_000,
   compareMaxBodyBytes: 1024 * 1024,
@@ -154,7 +156,7 @@ export const MirrorSchema = Type.Object({
   maxBodyBytes: Type.Integer({ minimum: 0, default: DEFAULTS.mirrorMaxBodyBytes, description: `Requests with a larger body are served but not mirrored. Default ${DEFAULTS.mirrorMaxBodyBytes} bytes.` }),
   maxInFlight: Type.Integer({ minimum: 1, default: DEFAULTS.mirrorMaxInFlight, description: `Shadow exchanges running at once per route; further sampled requests wait in the route's shadow lane (bounded by maxQueued, maxQueuedBytes and maxQueueWaitMs). Default ${DEFAULTS.mirrorMaxInFlight}.` }),
   maxQueued: Type.Integer({ minimum: 0, default: DEFAULTS.mirrorMaxQueued, description: `Sampled requests waiting in the shadow lane per route (for a free slot, or for an earlier comparison on the same Redis keys); beyond it a sample is dropped and counted as queue-full. 0: no waiting, drops count as in-flight-cap. Default ${DEFAULTS.mirrorMaxQueued}.` }),
-  maxQueuedBytes: Type.Integer({ minimum: 0, default: DEFAULTS.mirrorMaxQueuedBytes, description: `Memory held by waiting samples (bodies, answers, key snapshots) per route, in bytes; beyond it: queue-full. Default ${DEFAULTS.mirrorMaxQueuedBytes} (64 MiB).` }),
+  maxQueuedBytes: Type.Integer({ minimum: 0, default: DEFAULTS.mirrorMaxQueuedBytes, description: `Memory held by waiting samples per route, in bytes: their bodies, answers and key snapshots plus ${DEFAULTS.mirrorQueuedJobOverheadBytes / 1024} KiB each for the rest; beyond it: queue-full. Default ${DEFAULTS.mirrorMaxQueuedBytes} (32 MiB).` }),
   maxQueueWaitMs: Type.Integer({ minimum: 1, default: DEFAULTS.mirrorMaxQueueWaitMs, description: `A sample waiting longer is dropped and counted as queue-timeout. Default ${DEFAULTS.mirrorMaxQueueWaitMs} ms.` }),
   timeoutMs: Type.Integer({ minimum: 1, default: DEFAULTS.mirrorTimeoutMs, description: `Whole-shadow deadline in ms. Default ${DEFAULTS.mirrorTimeoutMs}.` }),
   sideEffects: Type.Union([Type.Literal('unsafe'), Type.Literal('isolated'), Type.Literal('dual'), Type.Literal('none')], {

@@ -36,6 +36,9 @@ export type { SideEffectChecker } from './side-effects.js';
 
 
 
+/** ShadowContext is the part of an exchange a queued shadow job needs. */
+type ShadowContext = Pick<ExchangeContext, 'route' | 'method' | 'target' | 'headers'>;
+
 /** MirrorExtensionOptions inject the clock-free parts tests want to control. */
 export interface MirrorExtensionOptions {
   logger: Logger;
@@ -247,6 +250,9 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
   function createObserver(
     context: ExchangeContext, state: RouteState, preparation: SideEffectPreparation | undefined, knownBody: Buffer | undefined, ticket: LegacyPairTicket | undefined,
   ): ExchangeObserver {
+    // A waiting job keeps only what the shadow needs, not the client's request (its socket, parser, headers): no
+    // closure below may name `context`, or V8 keeps it alive with the scope they share.
+    const shadowContext: ShadowContext = { route: context.route, method: context.method, target: context.target, headers: context.headers };
     const route = context.route;
     const mirror = route.config.mirror!;
     const compareLimit = route.config.compare.maxBodyBytes;
@@ -278,8 +284,8 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
         const servedBy = capture.side;
         state.lane.submit({
           resources: preparation?.resources ?? [],
-          bytes: body.length + primary.body.length + (preparation?.bytes ?? 0),
-          run: () => runShadow(context, state, body, servedBy, primary, preparation, ticket),
+          bytes: DEFAULTS.mirrorQueuedJobOverheadBytes + body.length + primary.body.length + (preparation?.bytes ?? 0),
+          run: () => runShadow(shadowContext, state, body, servedBy, primary, preparation, ticket),
           drop: (reason) => {
             account.dropped(route.name, reason);
             void preparation?.release();
@@ -293,7 +299,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
   }
 
   /** shadowTargetsOf names where the copies go: both shadow deployments (dual), the other side's shadow deployment (isolated) or the other side. */
-  function shadowTargetsOf(context: ExchangeContext, servedBy: Side): Partial<Record<Side, UpstreamTarget>> | undefined {
+  function shadowTargetsOf(context: ShadowContext, servedBy: Side): Partial<Record<Side, UpstreamTarget>> | undefined {
     const route = context.route;
     const mode = route.config.mirror!.sideEffects;
     const other: Side = servedBy === 'new' ? 'legacy' : 'new';
@@ -306,7 +312,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
   }
 
   async function runShadow(
-    context: ExchangeContext, state: RouteState, body: Buffer, servedBy: Side, primary: CapturedResponse, preparation: SideEffectPreparation | undefined,
+    context: ShadowContext, state: RouteState, body: Buffer, servedBy: Side, primary: CapturedResponse, preparation: SideEffectPreparation | undefined,
     ticket: LegacyPairTicket | undefined,
   ): Promise<void> {
     const route = context.route;
@@ -386,7 +392,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
   }
 
   /** Diffy's method: ask a second legacy instance the same idempotent question; what differs between the two is noise. */
-  async function measureLegacyNoise(context: ExchangeContext, pool: Pool, legacyAnswer: CapturedResponse | undefined, ticket: LegacyPairTicket): Promise<void> {
+  async function measureLegacyNoise(context: ShadowContext, pool: Pool, legacyAnswer: CapturedResponse | undefined, ticket: LegacyPairTicket): Promise<void> {
     if (legacyAnswer === undefined) return;
     const route = context.route;
     const secondary: UpstreamTarget = { name: 'secondary-legacy', origin: '', basePath: new URL(route.config.compare.secondaryLegacy!).pathname.replace(/\/$/, ''), pool: pool as unknown as UpstreamTarget['pool'] };
