@@ -9,6 +9,7 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json ./
 COPY proxy ./proxy
 COPY shadow-report ./shadow-report
+COPY pesto-common ./pesto-common
 COPY legacy-adapters ./legacy-adapters
 COPY new-services ./new-services
 COPY testing ./testing

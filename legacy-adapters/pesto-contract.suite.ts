@@ -11,7 +11,7 @@ import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
 import { INTENDED_CHANGES, INTENDED_CHANGE_IDS, type IntendedChangeId } from './pesto-changes.js';
 import {
   COUNTER_TTL_SECONDS, TRIAL_EMAIL_PATTERN, TRIAL_TOKEN_PATTERN, TRIAL_TTL_SECONDS, WAITING_LIST_KEY, counterKey, monthOf,
-} from './pesto-model.js';
+} from '../pesto-common/pesto-model.js';
 
 /** SideName says which implementation a run checks. */
 export type SideName = 'legacy' | 'rewrite';

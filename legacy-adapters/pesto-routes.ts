@@ -9,7 +9,7 @@ import {
   RouteSchema, UpstreamSchema, type RedisKeyConfig, type RouteConfig, type UpstreamConfig,
 } from '../proxy/config/schema.js';
 import { acceptEntriesFor } from './pesto-changes.js';
-import { TOKEN_HEADER, WAITING_LIST_KEY } from './pesto-model.js';
+import { TOKEN_HEADER, WAITING_LIST_KEY } from '../pesto-common/pesto-model.js';
 
 /** PestoUpstreamNames are the upstream names routes refer to. */
 export interface PestoUpstreamNames {

@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { startRedisServer, type TestRedis } from '../testing/redis-server.js';
-import { WAITING_LIST_KEY } from '../legacy-adapters/pesto-model.js';
+import { WAITING_LIST_KEY } from '../pesto-common/pesto-model.js';
 import { createLegacyRegistration } from '../legacy-adapters/registration/service.js';
 import { createNewAuth } from './auth/service.js';
 import { createMailSink } from './mail-sink/service.js';

@@ -3,7 +3,7 @@
  * all three fields required, unknown fields ignored. Under the `token-casing` regression it uses the pre-fix
  * snake_case names for both reading and writing.
  */
-import type { TokenRecord } from '../legacy-adapters/pesto-model.js';
+import type { TokenRecord } from '../pesto-common/pesto-model.js';
 
 /** RecordCasing picks the field names: `pascal` (correct) or `snake` (regression #172). */
 export type RecordCasing = 'pascal' | 'snake';

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { Socket } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { errorBody, PROXY_ERRORS, rawErrorResponse, type ProxyErrorCode } from './errors.js';
@@ -638,6 +638,9 @@ function writeRawError(socket: Socket, code: ProxyErrorCode): void {
   socket.end(rawErrorResponse(code));
 }
 
+/** DRAIN_IDLE_LINGER_MS is how long idle connections may still bring a request once a drain has begun under load. */
+const DRAIN_IDLE_LINGER_MS = 1_000;
+
 /** DEFAULT_CLIENT_TIMEOUTS are the schema's defaults, for gateways built without a configuration. */
 const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = {
   headersMs: DEFAULTS.clientHeadersTimeoutMs,
@@ -711,16 +714,26 @@ export function createGateway(options: GatewayOptions): Gateway {
     get inFlight() { return core.inFlight; },
     async drain(graceMs) {
       core.draining = true;
-      const closed = Promise.all(all.map((one) => new Promise<void>((resolve) => one.close(() => resolve()))));
+      const deadline = performance.now() + graceMs;
+      // Stop accepting connections, but not as http.Server#close does, which also drops every idle keep-alive
+      // connection at once: under load a client may be writing its next request on one at that very moment (and
+      // would get a reset). Every answer from now on says `Connection: close`; while requests are in flight, idle
+      // connections get a short linger to bring what their clients already sent, then they are closed.
+      const closed = Promise.all(all.map((one) => new Promise<void>((resolve) => { NetServer.prototype.close.call(one, () => resolve()); })));
+      if (core.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_IDLE_LINGER_MS, graceMs)));
       for (const one of all) one.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
       const drained = await Promise.race([
         core.waitIdle().then(() => true),
-        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); }),
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now())); }),
       ]);
       clearTimeout(timer);
       const abandoned = core.inFlight;
-      for (const one of all) one.closeAllConnections();
+      for (const one of all) {
+        one.closeAllConnections();
+        // Node's own close stops its connection-checking timer (the listener is closed already: its error is moot).
+        one.close(() => undefined);
+      }
       await closed;
       return { drained, abandoned };
     },

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { COUNTER_TTL_SECONDS, TRIAL_EMAIL_DOMAIN, TOKEN_HEADER, counterKey, monthOf } from '../pesto-model.js';
-import { connectRedis, createServiceApp, type ServiceBaseOptions } from '../service-kit.js';
+import { COUNTER_TTL_SECONDS, TRIAL_EMAIL_DOMAIN, TOKEN_HEADER, counterKey, monthOf } from '../../pesto-common/pesto-model.js';
+import { connectRedis, createServiceApp, type ServiceBaseOptions } from '../../pesto-common/service-kit.js';
 import { goMessageBody, goQuote } from './go-text.js';
 import { parseGoInt64, readGoTokenValue } from './go-token-reader.js';
 import { newSentryHeaders } from './sentry.js';

@@ -7,8 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import {
   TRIAL_MONTHLY_LIMIT, TRIAL_TTL_SECONDS, WAITING_LIST_KEY, newTrialCredentials,
-} from '../pesto-model.js';
-import { acceptsJson, connectRedis, createServiceApp, type ServiceBaseOptions } from '../service-kit.js';
+} from '../../pesto-common/pesto-model.js';
+import { acceptsJson, connectRedis, createServiceApp, type ServiceBaseOptions } from '../../pesto-common/service-kit.js';
 import { dotnetJsonSerialize, dotnetJsonString } from './dotnet-json.js';
 import { bindModel, type ModelSpec } from './model-binding.js';
 import { PROBLEM_CONTENT_TYPE, unsupportedMediaTypeProblem, validationProblem } from './problem-details.js';

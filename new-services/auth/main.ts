@@ -1,5 +1,5 @@
 /** Standalone entry of the rewritten auth: `PORT` (default 3000), `REDIS_URL`, `PESTO_REGRESSIONS`, `LOG_LEVEL`. */
-import { runService } from '../../legacy-adapters/run-service.js';
+import { runService } from '../../pesto-common/run-service.js';
 import { regressionsFromEnv } from '../regressions.js';
 import { createNewAuth } from './service.js';
 

@@ -3,8 +3,8 @@
  * any method, strict PascalCase record, synchronous counter increment, fixed 500 body, no Sentry headers.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { COUNTER_TTL_SECONDS, TOKEN_HEADER, TRIAL_EMAIL_DOMAIN, counterKey, monthOf } from '../../legacy-adapters/pesto-model.js';
-import { connectRedis, createServiceApp, type ServiceBaseOptions } from '../../legacy-adapters/service-kit.js';
+import { COUNTER_TTL_SECONDS, TOKEN_HEADER, TRIAL_EMAIL_DOMAIN, counterKey, monthOf } from '../../pesto-common/pesto-model.js';
+import { connectRedis, createServiceApp, type ServiceBaseOptions } from '../../pesto-common/service-kit.js';
 import { REGRESSIONS_HEADER, healthzText, resolveRegressions, type ActiveRegressions } from '../regressions.js';
 import { readTokenRecord } from '../token-record.js';
 

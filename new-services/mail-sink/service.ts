@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { DEFAULT_LOG_LEVEL } from '../../legacy-adapters/service-kit.js';
+import { DEFAULT_LOG_LEVEL } from '../../pesto-common/service-kit.js';
 import type { MailMessage } from '../mailer/mailer.js';
 import type { DestinationStream } from 'pino';
 

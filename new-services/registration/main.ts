@@ -3,7 +3,7 @@
  * `MAILER_TRANSPORT` (capture|mailersend|disabled; default capture when `MAILER_URL` is set, else disabled),
  * `MAILER_URL`, `MAILERSEND_API_KEY`, `LOG_LEVEL`.
  */
-import { runService } from '../../legacy-adapters/run-service.js';
+import { runService } from '../../pesto-common/run-service.js';
 import { createMailer, parseMailerTransport } from '../mailer/mailer.js';
 import { regressionsFromEnv } from '../regressions.js';
 import { createNewRegistration } from './service.js';

@@ -7,8 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import {
   TRIAL_MONTHLY_LIMIT, TRIAL_TTL_SECONDS, WAITING_LIST_KEY, newTrialCredentials, type TokenRecord,
-} from '../../legacy-adapters/pesto-model.js';
-import { connectRedis, createServiceApp, type ServiceBaseOptions } from '../../legacy-adapters/service-kit.js';
+} from '../../pesto-common/pesto-model.js';
+import { connectRedis, createServiceApp, type ServiceBaseOptions } from '../../pesto-common/service-kit.js';
 import { createMailer, type Mailer, type MailerOptions } from '../mailer/mailer.js';
 import { welcomeEmail } from '../mailer/welcome-email.js';
 import { REGRESSIONS_HEADER, healthzText, resolveRegressions, type ActiveRegressions } from '../regressions.js';

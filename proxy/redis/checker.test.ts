@@ -6,7 +6,7 @@ import { startTestFigway, type TestFigway } from '../../testing/figway.js';
 import { startRedisServer, type TestRedis } from '../../testing/redis-server.js';
 import { createComparisonExtensions, type ComparisonExtensions } from '../extensions.js';
 import type { Sample } from '../../shadow-report/types.js';
-import { counterValue, dumpStore, startFakeService, startRedisOnPort, type FakeServiceOptions } from './test-support.js';
+import { counterValue, dumpStore, startFakeService, startRedisOnPort, type FakeServiceOptions } from '../../testing/redis-fakes.js';
 
 type Fake = Awaited<ReturnType<typeof startFakeService>>;
 

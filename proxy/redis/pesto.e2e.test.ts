@@ -14,7 +14,7 @@ import { shadowStoreUrls, startPestoStack } from '../../scripts/pesto-stack.js';
 import { runPestoTraffic } from '../../scripts/pesto-traffic.js';
 import { createComparisonExtensions, type ComparisonExtensions } from '../extensions.js';
 import type { JudgedFinding, Sample } from '../../shadow-report/types.js';
-import { counterValue } from './test-support.js';
+import { counterValue } from '../../testing/redis-fakes.js';
 
 type Gateway = TestFigway & { comparison: ComparisonExtensions };
 

@@ -1,11 +1,11 @@
-/** Test helpers for proxy/redis: a redis-server on a chosen port, a small Pesto-like service, store dumps. */
+/** Test helpers for Redis comparisons: a redis-server on a chosen port, a small Pesto-like service, store dumps. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { listenTestServer, type TestServer } from '../../testing/http-servers.js';
-import { startRedisOnPort } from '../../testing/redis-server.js';
-import { readKey, type KeyState } from './store-reader.js';
-import { monthOf } from './template-eval.js';
+import { listenTestServer, type TestServer } from './http-servers.js';
+import { startRedisOnPort } from './redis-server.js';
+import { readKey, type KeyState } from '../proxy/redis/store-reader.js';
+import { monthOf } from '../proxy/redis/template-eval.js';
 
 /** startRedisOnPort starts a redis-server on a given port (re-exported from the shared test helper). */
 export { startRedisOnPort };
