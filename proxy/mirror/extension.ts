@@ -120,6 +120,13 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
   const resources = createResourceTable();
   let store: DiffStore | undefined;
   let storeSignature = '';
+  // Waits cut short when figway stops (a stopping figway must not sit out a quarantine).
+  const quarantines = new Set<() => void>();
+  const quarantine = (ms: number): Promise<void> => new Promise((resolve) => {
+    const done = (): void => { clearTimeout(timer); quarantines.delete(done); resolve(); };
+    const timer = setTimeout(done, ms);
+    quarantines.add(done);
+  });
   const sideEffects = options.sideEffects;
 
   registerLaneGauges(options.metrics.registry, routes);
@@ -351,6 +358,11 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
         timeoutMs: mirror.timeoutMs, maxBodyBytes: route.config.compare.maxBodyBytes,
       })));
       const answerOf = new Map<Side, ShadowResult>(sides.map((side, index) => [side, results[index]!]));
+      if (preparation !== undefined && results.some((result) => !('response' in result))) {
+        // A shadow that gave up (timeout, reset) may still be running and write into its store later: keep this
+        // comparison's keys another timeoutMs before they are cleared and handed to the next comparison.
+        await quarantine(mirror.timeoutMs);
+      }
       // The two answers compared: both shadows (dual), or the primary's and the other side's shadow.
       const dual = sides.length === 2;
       const first: { side: Side; result: ShadowResult } = dual
@@ -425,6 +437,7 @@ export function createMirrorExtension(options: MirrorExtensionOptions): MirrorEx
       await Promise.all([...routes.values()].map((state) => state.lane.idle()));
     },
     async close() {
+      for (const done of [...quarantines]) done();
       await Promise.allSettled([...routes.values()].map((state) => state.lane.close()));
       for (const state of routes.values()) await state.secondaryLegacy?.close();
       await sideEffects?.close();

@@ -44,7 +44,11 @@ async function startScenario(regressions: string[], mode: 'dual' | 'live', weigh
   // Time budgets far above anything a healthy Redis needs: a test machine that is busy (CI runs test files side by
   // side) must not turn into dropped comparisons. What is asserted is the design — no drop for concurrency — not speed.
   const routes = pestoRoutes(mode === 'dual' ? { mirror: { sampleRate: 1 }, override: true } : { liveSampleRate: 1, override: true })
-    .map((route) => ({ ...route, ...(route.redis === undefined ? {} : { redis: { ...route.redis, snapshotTimeoutMs: 5_000 } }) }));
+    .map((route) => ({
+      ...route,
+      ...(route.mirror === undefined ? {} : { mirror: { ...route.mirror, timeoutMs: 10_000 } }),
+      ...(route.redis === undefined ? {} : { redis: { ...route.redis, snapshotTimeoutMs: 5_000 } }),
+    }));
   let comparison: ComparisonExtensions | undefined;
   const figway = await startTestFigway({ upstreams, routes }, weights, {
     extensions: ({ logger, metrics }) => {
