@@ -51,11 +51,20 @@ export function createCoordinationConnection(url: string, instance: string, logg
     down = true;
   });
   subscriber.on('error', () => undefined); // reported through the command client
-  redis.on('ready', () => {
-    if (down) logger.info('shared Redis reachable again: reading the shared weights, ramps and audit');
-    down = false;
-    for (const listener of readyListeners) listener();
-  });
+  // Ready listeners read the shared state (weights, ramps, audit). They run only once BOTH clients are back and the
+  // subscriber's re-subscriptions are answered (a PING behind them on the same connection): a peer's change published
+  // after that read is heard, one published before it is in what is read — never lost between the two.
+  const announceReady = (): void => {
+    if (redis.status !== 'ready' || subscriber.status !== 'ready') return;
+    subscriber.ping().then(() => {
+      if (redis.status !== 'ready') return;
+      if (down) logger.info('shared Redis reachable again: reading the shared weights, ramps and audit');
+      down = false;
+      for (const listener of [...readyListeners]) listener();
+    }, () => undefined);
+  };
+  redis.on('ready', announceReady);
+  subscriber.on('ready', announceReady);
   subscriber.on('message', (channel: string, message: string) => handlers.get(channel)?.(message));
   redis.connect().catch(() => undefined);
   subscriber.connect().catch(() => undefined);
@@ -83,11 +92,19 @@ export function createCoordinationConnection(url: string, instance: string, logg
       readyListeners.push(listener);
     },
     ready(waitMs) {
-      if (redis.status === 'ready') return Promise.resolve(true);
+      if (redis.status === 'ready' && subscriber.status === 'ready') return Promise.resolve(true);
       return new Promise((resolve) => {
-        const timer = setTimeout(() => { redis.off('ready', done); resolve(false); }, waitMs);
-        function done(): void { clearTimeout(timer); resolve(true); }
-        redis.once('ready', done);
+        let settled = false;
+        const finish = (value: boolean): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          readyListeners.splice(readyListeners.indexOf(onBoth), 1);
+          resolve(value);
+        };
+        const onBoth = (): void => finish(true);
+        const timer = setTimeout(() => finish(false), waitMs);
+        readyListeners.push(onBoth);
       });
     },
     async close() {
